@@ -1,0 +1,1 @@
+"""One module per ``actloop`` subcommand (see ``actloop.cli``)."""
