@@ -54,16 +54,27 @@ def _panda() -> EmbodimentSpec:
         Field("gripper", K.GRIPPER, 0, 0.0, 1.0, max_step=0.5),
     )
     state = (
-        *(Field(f"joint{i + 1}", K.JOINT_POS, i, lo, hi) for i, (lo, hi) in enumerate(PANDA_JOINT_LIMITS)),
+        *(
+            Field(f"joint{i + 1}", K.JOINT_POS, i, lo, hi)
+            for i, (lo, hi) in enumerate(PANDA_JOINT_LIMITS)
+        ),
         *(Field(f"eef_{a}", K.EEF_POS, i) for i, a in enumerate(xyz)),
         *(Field(f"eef_{a}", K.EEF_ROT, i, -math.pi, math.pi) for i, a in enumerate(rpy)),
         Field("gripper", K.GRIPPER, 0, 0.0, 1.0),
     )
-    return EmbodimentSpec("panda", actions, state, ("front", "wrist"), 20.0,
-                          "Franka-Panda-class 7-DoF arm, end-effector delta control")
+    return EmbodimentSpec(
+        "panda",
+        actions,
+        state,
+        ("front", "wrist"),
+        20.0,
+        "Franka-Panda-class 7-DoF arm, end-effector delta control",
+    )
 
 
-def _joint_arm(name: str, joints, gripper, hz: float, max_step: float, about: str) -> EmbodimentSpec:
+def _joint_arm(
+    name: str, joints, gripper, hz: float, max_step: float, about: str
+) -> EmbodimentSpec:
     """A 5-DoF arm + gripper under absolute joint-position control (actions mirror state)."""
     fields = (
         *(Field(n, K.JOINT_POS, i, lo, hi, max_step) for i, (n, lo, hi) in enumerate(joints)),
@@ -75,7 +86,23 @@ def _joint_arm(name: str, joints, gripper, hz: float, max_step: float, about: st
 def register_catalog() -> None:
     register_embodiment(_panda())
     # STS3215 at 7.4 V turns ~4.7 rad/s; 0.15 rad per 30 Hz tick stays under it.
-    register_embodiment(_joint_arm("so101", SO101_JOINTS, SO101_GRIPPER, 30.0, 0.15,
-                                   "SO-101-class 5-DoF arm + gripper, joint position control"))
-    register_embodiment(_joint_arm("koch", KOCH_JOINTS, KOCH_GRIPPER, 30.0, 0.15,
-                                   "Koch v1.1 5-DoF arm + gripper (Dynamixel), joint position control"))
+    register_embodiment(
+        _joint_arm(
+            "so101",
+            SO101_JOINTS,
+            SO101_GRIPPER,
+            30.0,
+            0.15,
+            "SO-101-class 5-DoF arm + gripper, joint position control",
+        )
+    )
+    register_embodiment(
+        _joint_arm(
+            "koch",
+            KOCH_JOINTS,
+            KOCH_GRIPPER,
+            30.0,
+            0.15,
+            "Koch v1.1 5-DoF arm + gripper (Dynamixel), joint position control",
+        )
+    )

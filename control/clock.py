@@ -8,10 +8,14 @@ which would send a robot a burst of stale commands.
 
 from __future__ import annotations
 
+import logging
 import math
+import os
 import time
 from dataclasses import dataclass
 from typing import Protocol
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -60,15 +64,21 @@ class WallClock:
 
     Sleeps until ``spin`` seconds before the deadline, then busy-waits, because
     ``time.sleep`` alone overshoots by a scheduler quantum on a loaded machine.
+    ``realtime=True`` asks the OS for FIFO scheduling of the loop thread (as real robot
+    stacks do) so other busy processes cannot delay a tick; it falls back quietly when
+    the process lacks the privilege.
     """
 
-    def __init__(self, period: float, spin: float = 0.0005) -> None:
+    def __init__(self, period: float, spin: float = 0.0005, realtime: bool = False) -> None:
         self.period = period
         self.spin = spin
+        self.realtime = realtime
         self._t0 = 0.0
         self._index = -1
 
     def start(self) -> None:
+        if self.realtime:
+            elevate_thread_priority()
         self._t0 = time.perf_counter()
         self._index = -1
 
@@ -77,9 +87,12 @@ class WallClock:
 
     def next_tick(self) -> Tick:
         wanted = self._index + 1
-        late_by = self.now() - wanted * self.period
-        skipped = max(0, math.floor(late_by / self.period)) if late_by > 0 else 0
-        self._index = wanted + skipped
+        now = self.now()
+        # Less than a period late: run now, late. A whole period or more: drop the missed
+        # ticks and wait for the next deadline still in the future.
+        next_future = math.floor(now / self.period) + 1
+        self._index = next_future if now - wanted * self.period >= self.period else wanted
+        skipped = self._index - wanted
         deadline = self._index * self.period
         self._wait_until(deadline)
         return Tick(self._index, deadline, self.now(), skipped)
@@ -90,3 +103,13 @@ class WallClock:
             time.sleep(remaining - self.spin)
         while self.now() < deadline:
             pass
+
+
+def elevate_thread_priority(priority: int = 50) -> bool:
+    """Best effort SCHED_FIFO for the calling thread; returns whether it took effect."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
+    except (AttributeError, OSError) as exc:
+        log.info("real-time scheduling unavailable (%s); keeping normal priority", exc)
+        return False
+    return True

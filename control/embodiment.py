@@ -61,7 +61,9 @@ class EmbodimentSpec:
         if not self.name or not self.name.replace("_", "").replace("-", "").isalnum():
             raise SpecError(f"embodiment name {self.name!r} must be a non-empty identifier")
         if not (math.isfinite(self.control_hz) and self.control_hz > 0):
-            raise SpecError(f"{self.name}: control_hz must be a positive number, got {self.control_hz}")
+            raise SpecError(
+                f"{self.name}: control_hz must be a positive number, got {self.control_hz}"
+            )
         if len(set(self.cameras)) != len(self.cameras):
             raise SpecError(f"{self.name}: camera names repeat: {list(self.cameras)}")
         slots = {}
@@ -115,18 +117,22 @@ class EmbodimentSpec:
 
     def from_universal(self, values: np.ndarray) -> np.ndarray:
         """Universal values (..., 32) -> native actions (..., action_dim); the exact inverse."""
-        return self._check_last_dim(values, UNIVERSAL_DIM, "universal action")[..., self._action_slots]
+        return self._check_last_dim(values, UNIVERSAL_DIM, "universal action")[
+            ..., self._action_slots
+        ]
 
     def state_to_universal(self, native: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Native state (..., state_dim) -> universal state (..., 32) and the slot mask."""
         return scatter(self._check_last_dim(native, self.state_dim, "state"), self._state_slots)
 
     def state_from_universal(self, values: np.ndarray) -> np.ndarray:
-        return self._check_last_dim(values, UNIVERSAL_DIM, "universal state")[..., self._state_slots]
+        return self._check_last_dim(values, UNIVERSAL_DIM, "universal state")[
+            ..., self._state_slots
+        ]
 
     # -- safety helpers --------------------------------------------------------
     def hold_action(self, state: np.ndarray) -> np.ndarray:
-        """The action that keeps the robot where it is: zero deltas, absolute fields at the state."""
+        """The action that keeps the robot still: zero deltas, absolute fields at the state."""
         state = self._check_last_dim(np.asarray(state, dtype=np.float64), self.state_dim, "state")
         by_slot = {f.slot: i for i, f in enumerate(self.state_fields)}
         return np.array(

@@ -72,8 +72,9 @@ class ControlLoop:
             if self.recorder is not None and episode is not None:
                 self.recorder.end_episode(success=termination == "success")
                 committed = True
-            return LoopResult(self.stats.ticks, termination, self.stats.summary(),
-                              dict(self.safety.events))
+            return LoopResult(
+                self.stats.ticks, termination, self.stats.summary(), dict(self.safety.events)
+            )
         finally:
             self._teardown(record_open=episode is not None and not committed)
 

@@ -45,7 +45,9 @@ class ActionChunk:
     def __post_init__(self) -> None:
         self.actions = np.asarray(self.actions, dtype=np.float64)
         if self.actions.ndim != 2 or self.actions.shape[0] == 0:
-            raise ValueError(f"ActionChunk.actions must be H x D with H >= 1, got {self.actions.shape}")
+            raise ValueError(
+                f"ActionChunk.actions must be H x D with H >= 1, got {self.actions.shape}"
+            )
         if not self.dt > 0:
             raise ValueError(f"ActionChunk.dt must be positive, got {self.dt}")
 

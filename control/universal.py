@@ -23,14 +23,14 @@ slots  kind                    meaning
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 import numpy as np
 
 UNIVERSAL_DIM = 32
 
 
-class FieldKind(str, Enum):
+class FieldKind(StrEnum):
     """The controlled vocabulary of what a native action or state dimension means."""
 
     EEF_POS_DELTA = "eef_pos_delta"

@@ -14,9 +14,7 @@ HELP = "Show versions and the registered embodiments, tasks and policies."
 PACKAGES = ("actloop", "numpy", "torch", "mujoco", "zarr", "transformers", "timm", "diffusers")
 
 # (what, module, function): each room exposes a list_* function for its registry.
-REGISTRIES = (
-    ("embodiments", "actloop.control", "list_embodiments"),
-)
+REGISTRIES = (("embodiments", "actloop.control", "list_embodiments"),)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
