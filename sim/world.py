@@ -1,0 +1,60 @@
+"""A thin, named view onto one compiled scene's model and data, used by tasks.
+
+Tasks read and write objects by name through it, so task code never touches raw
+MuJoCo addresses and stays short.
+"""
+
+from __future__ import annotations
+
+import mujoco
+import numpy as np
+
+from .robots.parts import ROBOT_COLLISION
+from .scene import COLORS
+
+
+class World:
+    def __init__(self, model: mujoco.MjModel, data: mujoco.MjData, robot) -> None:
+        self.model, self.data, self.robot = model, data, robot
+
+    def set_free_pose(self, body: str, pos, yaw: float = 0.0) -> None:
+        adr = self.model.joint(body).qposadr[0]
+        self.data.qpos[adr : adr + 3] = pos
+        self.data.qpos[adr + 3 : adr + 7] = [np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)]
+
+    def set_body_pos(self, body: str, pos) -> None:
+        """Move a fixed body (pads, buttons, markers); takes effect at the next forward pass."""
+        self.model.body_pos[self.model.body(body).id] = pos
+
+    def body_pos(self, body: str) -> np.ndarray:
+        return self.data.xpos[self.model.body(body).id].copy()
+
+    def body_yaw(self, body: str) -> float:
+        mat = self.data.xmat[self.model.body(body).id].reshape(3, 3)
+        return float(np.arctan2(mat[1, 0], mat[0, 0]))
+
+    def set_color(self, geom: str, color: str) -> None:
+        self.model.geom_rgba[self.model.geom(geom).id] = COLORS[color]
+
+    def joint_pos(self, joint: str) -> float:
+        return float(self.data.qpos[self.model.joint(joint).qposadr[0]])
+
+    def tcp_pos(self) -> np.ndarray:
+        return self.robot.tcp_pos()
+
+    def touching_robot(self, body: str) -> bool:
+        """True while any robot geom touches ``body`` (so a held object is not 'placed')."""
+        body_id = self.model.body(body).id
+        robot_type = ROBOT_COLLISION["contype"]
+        for contact in self.data.contact[: self.data.ncon]:
+            pair = (contact.geom1, contact.geom2)
+            bodies = self.model.geom_bodyid[list(pair)]
+            if body_id in bodies:
+                other = pair[0] if bodies[1] == body_id else pair[1]
+                if self.model.geom_contype[other] == robot_type:
+                    return True
+        return False
+
+    def speed(self, body: str) -> float:
+        adr = self.model.joint(body).dofadr[0]
+        return float(np.linalg.norm(self.data.qvel[adr : adr + 3]))
