@@ -1,0 +1,42 @@
+"""Observation -> a prefix of tokens (vision, text, proprioception, embodiment).
+
+Both heads attend to the same prefix, so one backbone serves diffusion and AR alike.
+"""
+
+from __future__ import annotations
+
+import torch
+from actloop.control import UNIVERSAL_DIM
+from torch import nn
+
+from .config import PolicyConfig
+from .text import TextEncoder
+from .vision import VisionEncoder
+
+
+class Backbone(nn.Module):
+    def __init__(self, config: PolicyConfig, embodiments: tuple[str, ...], text_tokenizer=None):
+        super().__init__()
+        d = config.d_model
+        self.vision = VisionEncoder(config.vision, config.cameras, config.n_obs_steps, d)
+        self.text = TextEncoder(config.text, d, text_tokenizer)
+        self.state = nn.Sequential(nn.Linear(2 * UNIVERSAL_DIM, d), nn.GELU(), nn.Linear(d, d))
+        self.state_step = nn.Parameter(torch.randn(config.n_obs_steps, d) * 0.02)
+        self.embodiment = nn.Embedding(len(embodiments), d)
+        self.norm = nn.LayerNorm(d)
+
+    def forward(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        """Returns prefix (B, P, d) and its validity mask (B, P); padded history is masked."""
+        visual = self.vision(batch["images"])
+        batch_size, steps = batch["state"].shape[:2]
+        step_valid = ~batch["obs_pad"].bool()
+        visual_valid = step_valid.repeat_interleave(visual.shape[1] // steps, dim=1)
+        text, text_valid = self.text(list(batch["instruction"]))
+        state_mask = batch["state_mask"].float()[:, None].expand(-1, steps, -1)
+        state_in = torch.cat([batch["state"].float() * state_mask, state_mask], dim=-1)
+        state = self.state(state_in) + self.state_step[:steps]
+        embodiment = self.embodiment(batch["embodiment_id"].long())[:, None]
+        prefix = torch.cat([embodiment, state, visual, text.expand(batch_size, -1, -1)], dim=1)
+        always = torch.ones(batch_size, 1, dtype=torch.bool, device=prefix.device)
+        valid = torch.cat([always, step_valid, visual_valid, text_valid.expand(batch_size, -1)], 1)
+        return self.norm(prefix), valid

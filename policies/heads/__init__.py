@@ -1,0 +1,1 @@
+"""Action heads over the backbone prefix: DiT diffusion and causal AR token decoding."""

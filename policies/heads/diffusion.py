@@ -1,0 +1,122 @@
+"""Diffusion action head: a DiT trained with diffusers' DDPM (or flow matching) and sampled
+with DDIM (or FlowMatchEuler) in a configurable, small number of steps."""
+
+from __future__ import annotations
+
+import torch
+from actloop.control import unknown_name_message
+from diffusers import DDIMScheduler, DDPMScheduler, FlowMatchEulerDiscreteScheduler
+from torch import nn
+
+from ..config import DiffusionConfig
+from .dit import DiT
+
+FLOW_TIME_SCALE = 1000.0
+
+
+class DDPMProcess:
+    """Train with DDPMScheduler.add_noise; sample with DDIM sharing the same betas."""
+
+    def __init__(self, config: DiffusionConfig) -> None:
+        self.train_scheduler = DDPMScheduler(
+            num_train_timesteps=config.train_timesteps,
+            beta_schedule=config.beta_schedule,
+            prediction_type=config.prediction_type,
+            clip_sample=True,
+            clip_sample_range=1.5,
+        )
+        self.sampler = DDIMScheduler.from_config(self.train_scheduler.config)
+
+    def training_example(self, actions, noise, generator=None):
+        steps = self.train_scheduler.config.num_train_timesteps
+        t = torch.randint(0, steps, (actions.shape[0],), device=actions.device, generator=generator)
+        noisy = self.train_scheduler.add_noise(actions, noise, t)
+        targets = {
+            "epsilon": noise,
+            "sample": actions,
+            "v_prediction": self.train_scheduler.get_velocity(actions, noise, t),
+        }
+        return noisy, t.float(), targets[self.train_scheduler.config.prediction_type]
+
+    def sample(self, denoise, noise: torch.Tensor, steps: int) -> torch.Tensor:
+        self.sampler.set_timesteps(steps)
+        x = noise
+        for t in self.sampler.timesteps:
+            time = t.float().expand(x.shape[0])
+            x = self.sampler.step(denoise(x, time), t, x).prev_sample
+        return x
+
+
+class FlowProcess:
+    """pi0-style flow matching: x_tau = tau*eps + (1-tau)*A, target eps - A; Euler sampling."""
+
+    def __init__(self, config: DiffusionConfig) -> None:
+        self.sampler = FlowMatchEulerDiscreteScheduler(num_train_timesteps=int(FLOW_TIME_SCALE))
+        self.tau = torch.distributions.Beta(torch.tensor(1.5), torch.tensor(1.0))
+
+    def training_example(self, actions, noise, generator=None):
+        tau = self.tau.sample((actions.shape[0],)).to(actions.device)
+        weight = tau[:, None, None]
+        return weight * noise + (1 - weight) * actions, tau * FLOW_TIME_SCALE, noise - actions
+
+    def sample(self, denoise, noise: torch.Tensor, steps: int) -> torch.Tensor:
+        self.sampler.set_timesteps(steps)
+        x = noise
+        for t in self.sampler.timesteps:
+            x = self.sampler.step(denoise(x, t.float().expand(x.shape[0])), t, x).prev_sample
+        return x
+
+
+NOISE_PROCESSES = {"ddpm": DDPMProcess, "flow": FlowProcess}
+
+
+class DiffusionHead(nn.Module):
+    def __init__(
+        self,
+        config: DiffusionConfig,
+        d_model: int,
+        n_heads: int,
+        horizon: int,
+        n_embodiments: int,
+        adapters: bool,
+    ) -> None:
+        super().__init__()
+        if config.objective not in NOISE_PROCESSES:
+            raise KeyError(
+                unknown_name_message("diffusion objective", config.objective, NOISE_PROCESSES)
+            )
+        self.config = config
+        self.process = NOISE_PROCESSES[config.objective](config)
+        self.dit = DiT(
+            d_model, n_heads, config.depth, horizon, config.conditioning, n_embodiments, adapters
+        )
+        self.horizon = horizon
+
+    def loss(self, prefix, valid, actions, action_mask, action_pad, embodiment_id):
+        """Masked MSE: unused universal slots and padded chunk steps never count."""
+        draws = self.config.noise_draws
+        repeat = lambda x: x.repeat_interleave(draws, dim=0)  # noqa: E731
+        cond = self.dit.condition(repeat(prefix), repeat(valid))
+        actions, action_mask, embodiment_id = map(repeat, (actions, action_mask, embodiment_id))
+        noise = torch.randn_like(actions)
+        noisy, t, target = self.process.training_example(actions, noise)
+        prediction = self.dit(noisy, t, cond, action_mask, embodiment_id)
+        weight = action_mask.float()[:, None, :] * (~repeat(action_pad).bool()).float()[..., None]
+        return ((prediction - target) ** 2 * weight).sum() / weight.sum().clamp(min=1.0)
+
+    @torch.no_grad()
+    def sample(
+        self,
+        prefix,
+        valid,
+        action_mask,
+        embodiment_id,
+        steps: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        cond = self.dit.condition(prefix, valid)
+        shape = (prefix.shape[0], self.horizon, action_mask.shape[-1])
+        noise = torch.randn(shape, generator=generator, device=prefix.device)
+        denoise = lambda x, t: self.dit(x, t, cond, action_mask, embodiment_id)  # noqa: E731
+        sample = self.process.sample(denoise, noise, steps or self.config.inference_steps)
+        return sample * action_mask.float()[:, None]

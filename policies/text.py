@@ -1,0 +1,103 @@
+"""Instruction -> text tokens through a transformers encoder.
+
+With no pretrained name the encoder is built from a config and paired with a byte-level
+tokenizer constructed in code (256 byte symbols + specials): nothing touches the network,
+and every string is encodable. Embeddings are cached per unique instruction at inference,
+because a robot repeats one instruction for hundreds of ticks.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import torch
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors
+from torch import nn
+from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokenizerFast
+
+from .config import TextConfig
+
+SPECIALS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]")
+
+
+def byte_level_tokenizer() -> PreTrainedTokenizerFast:
+    """A deterministic byte-level tokenizer: one token per UTF-8 byte, [CLS] ... [SEP]."""
+    alphabet = pre_tokenizers.ByteLevel.alphabet()
+    vocab = {token: i for i, token in enumerate(SPECIALS)}
+    vocab.update({symbol: len(SPECIALS) + i for i, symbol in enumerate(sorted(alphabet))})
+    core = Tokenizer(models.BPE(vocab=vocab, merges=[], unk_token="[UNK]"))
+    core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    core.decoder = decoders.ByteLevel()
+    core.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)]
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=core,
+        pad_token="[PAD]",
+        unk_token="[UNK]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+    )
+
+
+def load_tokenizer(config: TextConfig, directory: str | None = None):
+    """The checkpoint's saved tokenizer, else the pretrained one, else the byte-level one."""
+    source = directory or config.pretrained
+    return AutoTokenizer.from_pretrained(source) if source else byte_level_tokenizer()
+
+
+def build_text_model(config: TextConfig, vocab_size: int) -> nn.Module:
+    if config.pretrained:
+        return AutoModel.from_pretrained(config.pretrained)
+    options = dict(config.model_config)
+    model_type = options.pop("model_type")
+    options.setdefault("vocab_size", vocab_size)
+    return AutoModel.from_config(AutoConfig.for_model(model_type, **options))
+
+
+class TextEncoder(nn.Module):
+    """list[str] -> (tokens (B, L, d_model), valid mask (B, L))."""
+
+    def __init__(self, config: TextConfig, d_model: int, tokenizer=None, cache_size: int = 256):
+        super().__init__()
+        self.config = config
+        self.tokenizer = tokenizer if tokenizer is not None else load_tokenizer(config)
+        self.model = build_text_model(config, len(self.tokenizer))
+        if config.freeze:
+            self.model.requires_grad_(False)
+        self.project = nn.Linear(self.model.config.hidden_size, d_model)
+        self.cache: OrderedDict[str, tuple[torch.Tensor, torch.Tensor]] = OrderedDict()
+        self.cache_size = cache_size
+
+    def train(self, mode: bool = True) -> TextEncoder:
+        if mode:  # weights may change while training; cached embeddings would go stale
+            self.cache.clear()
+        return super().train(mode)
+
+    def forward(self, instructions: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.training or torch.is_grad_enabled():
+            return self._encode(instructions)
+        pairs = [self._cached(text) for text in instructions]
+        return torch.cat([p[0] for p in pairs]), torch.cat([p[1] for p in pairs])
+
+    def _cached(self, text: str) -> tuple[torch.Tensor, torch.Tensor]:
+        if text in self.cache:
+            self.cache.move_to_end(text)
+        else:
+            self.cache[text] = self._encode([text])
+            if len(self.cache) > self.cache_size:
+                self.cache.popitem(last=False)
+        return self.cache[text]
+
+    def _encode(self, instructions: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        device = self.project.weight.device
+        encoded = self.tokenizer(
+            list(instructions),
+            padding="max_length",
+            truncation=True,
+            max_length=self.config.max_length,
+            return_tensors="pt",
+        )
+        mask = encoded["attention_mask"].to(device)
+        hidden = self.model(input_ids=encoded["input_ids"].to(device), attention_mask=mask)
+        return self.project(hidden.last_hidden_state), mask.bool()

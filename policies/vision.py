@@ -1,0 +1,84 @@
+"""Camera images -> visual tokens through any timm model.
+
+Several cameras share one encoder; each gets a learned camera embedding, and each
+observation step a learned step embedding, so the heads can tell views and times apart.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import timm
+import torch
+from torch import nn
+
+from .config import VisionConfig
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def batchnorm_to_groupnorm(module: nn.Module) -> nn.Module:
+    """Replace every BatchNorm2d with a GroupNorm of the same width (in place).
+
+    BatchNorm statistics from batches of 8-32 correlated frames are noisy and differ between
+    training and a batch of one at inference; GroupNorm has no running statistics at all.
+    """
+    for name, child in module.named_children():
+        if isinstance(child, nn.BatchNorm2d):
+            channels = child.num_features
+            groups = math.gcd(channels, 8)
+            setattr(module, name, nn.GroupNorm(groups, channels, eps=child.eps))
+        else:
+            batchnorm_to_groupnorm(child)
+    return module
+
+
+def create_vision_model(config: VisionConfig) -> nn.Module:
+    """Build the timm trunk. ``pretrained`` may be a local file/dir or a hub id."""
+    kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in config.model_kwargs.items()}
+    pretrained = config.pretrained is not None
+    if pretrained:
+        source = Path(config.pretrained)
+        overlay = {"file": str(source / "model.safetensors") if source.is_dir() else str(source)}
+        if not source.exists():
+            overlay = {"hf_hub_id": config.pretrained}
+        kwargs["pretrained_cfg_overlay"] = overlay
+    model = timm.create_model(config.model_name, pretrained=pretrained, num_classes=0, **kwargs)
+    return batchnorm_to_groupnorm(model) if config.norm == "group" else model
+
+
+class VisionEncoder(nn.Module):
+    """(B, k, H, W, 3) uint8 per camera -> (B, k * cams * tokens, d_model)."""
+
+    def __init__(
+        self, config: VisionConfig, cameras: tuple[str, ...], n_obs_steps: int, d_model: int
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.cameras = tuple(cameras)
+        self.trunk = create_vision_model(config)
+        with torch.no_grad():
+            probe = torch.zeros(1, 3, config.image_size, config.image_size)
+            features = self.trunk.forward_features(probe)
+        channels, height, width = features.shape[1:]
+        self.tokens_per_image = height * width
+        self.project = nn.Linear(channels, d_model)
+        self.position = nn.Parameter(torch.randn(self.tokens_per_image, d_model) * 0.02)
+        self.camera_embedding = nn.Parameter(torch.randn(len(cameras), d_model) * 0.02)
+        self.step_embedding = nn.Parameter(torch.randn(n_obs_steps, d_model) * 0.02)
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+
+    def forward(self, images: dict[str, torch.Tensor]) -> torch.Tensor:
+        stacked = torch.stack([images[camera] for camera in self.cameras], dim=2)
+        batch, steps, cams = stacked.shape[:3]
+        pixels = stacked.flatten(0, 2).permute(0, 3, 1, 2).float().div_(255.0)
+        pixels = (pixels - self.mean) / self.std
+        features = self.trunk.forward_features(pixels).flatten(2).transpose(1, 2)
+        tokens = self.project(features) + self.position
+        tokens = tokens.view(batch, steps, cams, self.tokens_per_image, -1)
+        tokens = tokens + self.camera_embedding[None, None, :, None]
+        tokens = tokens + self.step_embedding[None, :steps, None, None]
+        return tokens.flatten(1, 3)
