@@ -28,6 +28,7 @@ def test_info_reports_versions_and_registries(capsys):
     assert info["versions"]["actloop"] == "0.1.0"
     assert {"panda", "so101", "koch"} <= set(info["registered"]["embodiments"])
     assert {"panda/pick_place", "so101/pick_place"} <= set(info["registered"]["tasks"])
+    assert {"tiny", "small", "base"} <= set(info["registered"]["policies"])
 
 
 def test_console_script_runs_as_a_process():

@@ -14,7 +14,11 @@ HELP = "Show versions and the registered embodiments, tasks and policies."
 PACKAGES = ("actloop", "numpy", "torch", "mujoco", "zarr", "transformers", "timm", "diffusers")
 
 # (what, module, function): each room exposes a list_* function for its registry.
-REGISTRIES = (("embodiments", "actloop.control", "list_embodiments"),)
+REGISTRIES = (
+    ("embodiments", "actloop.control", "list_embodiments"),
+    ("tasks", "actloop.sim", "list_tasks"),
+    ("policies", "actloop.policies", "list_policies"),
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
