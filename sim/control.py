@@ -50,7 +50,7 @@ class RobotAdapter:
 
 class PandaAdapter(RobotAdapter):
     name = "panda"
-    view = CameraView(eye=(1.25, 0.0, 0.65), target=(0.45, 0.0, 0.1), fovy=50)
+    view = CameraView(eye=(1.0, 0.0, 0.7), target=(0.5, 0.0, 0.14), fovy=36)
     joints = tuple(f"joint{i}" for i in range(1, 8))
     damping = 0.05
     null_gain = 0.3
@@ -106,7 +106,7 @@ class PandaAdapter(RobotAdapter):
 
 class SO101Adapter(RobotAdapter):
     name = "so101"
-    view = CameraView(eye=(0.62, 0.0, 0.38), target=(0.2, 0.0, 0.03), fovy=50)
+    view = CameraView(eye=(0.45, 0.0, 0.32), target=(0.17, 0.0, 0.08), fovy=36)
     joints = ("shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll", "gripper")
     home = np.array([0.0, -0.6, 0.4, 1.5, 0.0, 0.0])  # gripper down, 11 cm above the table
 

@@ -169,7 +169,8 @@ class SimEnv:
         mujoco.mj_forward(self.model, self.data)
 
     def _extras(self) -> dict[str, np.ndarray]:
-        extras = {k: np.asarray(v, dtype=np.float64) for k, v in self.setup.goal.items()}
+        facts = {**self.setup.goal, **self.task.live(self.world, self.setup)}
+        extras = {k: np.asarray(v, dtype=np.float64) for k, v in facts.items()}
         extras["tcp_pos"] = self.robot.tcp_pos()
         return extras
 

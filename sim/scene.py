@@ -141,12 +141,20 @@ def _add_button(spec, i: int, radius: float) -> None:
         limited=mujoco.mjtLimited.mjLIMITED_TRUE,
         stiffness=60.0,
         damping=2.0,
-        springref=0.0,
+        springref=0.005,  # preloaded: the cap rests at the top, not sagging 3 mm
     )
     geom(cap, CYLINDER, (radius, 0.012), (0, 0, 0.012), name=f"button{i}", mass=0.02)
+    # the cap sinks into its housing: it must not collide with it (the base is welded to
+    # the world, so MuJoCo's parent-child filter does not apply)
+    spec.add_exclude(bodyname1=f"button{i}", bodyname2=f"button{i}_cap")
 
 
 DRAWER_TRAVEL = 0.15
+DRAWER_FRONT_X = -0.106  # outer face of the drawer front, in the drawer frame
+# The pull bar, in the drawer frame: 4.6 cm clear of the front so closed jaws fit behind it
+# (hooking, no grasp needed), and high enough that the hand clears the drawer front's top.
+HANDLE_POS = (-0.16, 0.0, 0.08)
+HANDLE_RADIUS = 0.008
 
 
 def _add_drawer(spec) -> None:
@@ -174,7 +182,14 @@ def _add_drawer(spec) -> None:
     front = (0.8, 0.7, 0.6, 1)
     geom(drawer, BOX, (0.006, 0.115, 0.05), (-0.1, 0, 0.05), front, name="drawer_front", mass=0.3)
     geom(drawer, BOX, (0.09, 0.11, 0.004), (0, 0, 0.004), wood, mass=0.2)
-    handle = dict(quat=axis_angle_quat((1, 0, 0), np.pi / 2), name="drawer_handle", mass=0.05)
-    geom(drawer, CYLINDER, (0.01, 0.05), (-0.135, 0, 0.06), (0.3, 0.3, 0.3, 1), **handle)
+    _add_handle(drawer)
+
+
+def _add_handle(drawer) -> None:
+    metal = (0.3, 0.3, 0.3, 1)
+    bar = dict(quat=axis_angle_quat((1, 0, 0), np.pi / 2), name="drawer_handle", mass=0.05)
+    geom(drawer, CYLINDER, (HANDLE_RADIUS, 0.05), HANDLE_POS, metal, **bar)
+    reach = DRAWER_FRONT_X - HANDLE_POS[0]  # standoff length, front face to bar axis
     for y in (-0.045, 0.045):
-        geom(drawer, BOX, (0.015, 0.005, 0.005), (-0.12, y, 0.06), (0.3, 0.3, 0.3, 1))
+        pos = (DRAWER_FRONT_X - reach / 2, y, HANDLE_POS[2])
+        geom(drawer, BOX, (reach / 2, 0.005, 0.005), pos, metal)

@@ -30,8 +30,15 @@ class World:
         return self.data.xpos[self.model.body(body).id].copy()
 
     def body_yaw(self, body: str) -> float:
+        """Heading of a box about the vertical, whichever face it rests on (a tipped cube
+        still has one): the yaw of the first body axis that is not the most vertical one."""
         mat = self.data.xmat[self.model.body(body).id].reshape(3, 3)
-        return float(np.arctan2(mat[1, 0], mat[0, 0]))
+        vertical = int(np.argmax(np.abs(mat[2])))
+        axis = mat[:, (vertical + 1) % 3]
+        return float(np.arctan2(axis[1], axis[0]))
+
+    def geom_pos(self, geom: str) -> np.ndarray:
+        return self.data.geom_xpos[self.model.geom(geom).id].copy()
 
     def set_color(self, geom: str, color: str) -> None:
         self.model.geom_rgba[self.model.geom(geom).id] = COLORS[color]

@@ -12,8 +12,14 @@ import mujoco
 import numpy as np
 
 from ..control import PANDA_DOWN
-from ..robots.so101 import build_so101
+from ..robots.so101 import TCP_OFFSET, build_so101
 from ..rotations import exp_map, log_map, rot_z, wrap_quarter_turn
+
+# Tool points in the hand frame. Panda: the closed finger pads' lower edge, 12 mm down
+# the tool axis. SO-101: the tcp sits between the open jaws, 12 mm beside the fixed jaw,
+# so pressing with closed jaws aims their tips (on the fixed jaw's line) instead.
+PANDA_TOOL_POINTS = {"tcp": np.zeros(3), "tips": np.array([0.0, 0.0, 0.012])}
+SO101_TOOL_POINTS = {"tcp": np.array(TCP_OFFSET), "tips": np.array([0.1, -0.007, 0.0])}
 
 
 def _clip_norm(v: np.ndarray, limit: float) -> np.ndarray:
@@ -31,13 +37,17 @@ class PandaDriver:
     def tcp(self, state: np.ndarray) -> np.ndarray:
         return state[7:10]
 
-    def action(self, state, target, yaw: float, grip: float, noise: np.ndarray) -> np.ndarray:
-        move = _clip_norm(target - self.tcp(state), self.step) + noise * self.step
+    def point(self, state: np.ndarray, tool: str) -> np.ndarray:
+        """Where ``tool`` ("tcp" or "tips": the closed fingertips) is, in the world."""
+        return self.tcp(state) + exp_map(state[10:13]) @ PANDA_DOWN @ PANDA_TOOL_POINTS[tool]
+
+    def action(self, state, point, noise: np.ndarray) -> np.ndarray:
+        move = _clip_norm(point.pos - self.point(state, point.tool), self.step * point.speed)
         current = exp_map(state[10:13]) @ PANDA_DOWN
         turn = _clip_norm(
-            log_map(rot_z(wrap_quarter_turn(yaw)) @ PANDA_DOWN @ current.T), self.turn
+            log_map(rot_z(wrap_quarter_turn(point.yaw)) @ PANDA_DOWN @ current.T), self.turn
         )
-        return np.concatenate([move, turn, [grip]])
+        return np.concatenate([move + noise * self.step, turn, [point.grip]])
 
 
 class SO101Driver:
@@ -62,15 +72,24 @@ class SO101Driver:
         mujoco.mj_kinematics(self.model, self.data)
         return self.data.site_xpos[self.tcp_id].copy()
 
-    def action(self, state, target, yaw: float, grip: float, noise: np.ndarray) -> np.ndarray:
-        self.command = self.command + _clip_norm(target - self.command, self.step)
+    def point(self, state: np.ndarray, tool: str) -> np.ndarray:
+        """Where ``tool`` ("tcp" or "tips": the closed jaw tips) is, in the world."""
+        self.data.qpos[:] = state
+        mujoco.mj_kinematics(self.model, self.data)
+        frame = self.data.xmat[self.hand_id].reshape(3, 3)
+        return self.data.xpos[self.hand_id] + frame @ SO101_TOOL_POINTS[tool]
+
+    def action(self, state, point, noise: np.ndarray) -> np.ndarray:
+        target = point.pos - (self.point(state, point.tool) - self.tcp(state))
+        step = _clip_norm(target - self.command, self.step * point.speed)
+        self.command = self.command + step
         aim = self.command + noise * self.step
         q = self.q.copy()
         for _ in range(2):  # roll changes where the tcp is, so alternate roll and position
             q = self._solve(q, aim)
-            q[4] = np.clip(q[4] - wrap_quarter_turn(yaw - self._jaw_yaw()), -2.7, 2.8)
+            q[4] = np.clip(q[4] - wrap_quarter_turn(point.yaw - self._jaw_yaw()), -2.7, 2.8)
         q = self._solve(q, aim)
-        q[5] = self.open_angle + grip * (self.closed_angle - self.open_angle)
+        q[5] = self.open_angle + point.grip * (self.closed_angle - self.open_angle)
         self.q = self.q + np.clip(q - self.q, -0.12, 0.12)
         return self.q.copy()
 

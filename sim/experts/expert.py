@@ -2,7 +2,9 @@
 
 Closed loop: every tick it looks at the measured tool position, so injected noise
 (an Ornstein-Uhlenbeck perturbation of the commanded motion) produces demos that
-wander off and recover, which is what a learned policy needs to see.
+wander off and recover, which is what a learned policy needs to see. When a waypoint's
+check on the live task facts fails (a dropped or bumped cube, a lost handle) the expert
+re-plans from the current state, so the demos also show re-grasps.
 """
 
 from __future__ import annotations
@@ -11,10 +13,20 @@ import numpy as np
 from actloop.control import ActionChunk, Observation, get_embodiment
 
 from ..tasks import get_task
+from .contact_plans import plan_open_drawer, plan_push
 from .drivers import DRIVERS
-from .plans import PLANS
+from .plans import plan_pick_place, plan_press, plan_reach
 
 LIFT = {"panda": 0.12, "so101": 0.05}
+PLANS = {
+    "reach": plan_reach,
+    "press_button": plan_press,
+    "pick_place": plan_pick_place,
+    "stack": plan_pick_place,
+    "push": plan_push,
+    "open_drawer": plan_open_drawer,
+}
+NOISE_FADE = 0.05  # m: noise fades to zero over the last few centimetres to a waypoint
 
 
 class ScriptedExpert:
@@ -33,27 +45,38 @@ class ScriptedExpert:
         self.rng = np.random.default_rng([self.seed, self._episode])
         self._episode += 1
         self.plan = None
-        self.index, self.waited = 0, 0
+        self.index, self.waited, self.replans = 0, 0, 0
         self.ou = np.zeros(3)
 
     def infer(self, observation: Observation) -> ActionChunk:
         state = np.asarray(observation.state, dtype=float)
         if self.plan is None:
-            self.plan = self.plan_fn(observation.extras, LIFT[self.robot])
-            self.driver.reset(state)
-        point = self.plan[self.index]
-        self._advance(state, point)
+            self._replan(observation.extras, state)
+        elif not self._on_plan(observation.extras, state):
+            self.replans += 1
+            self._replan(observation.extras, state)
+        self._advance(state, self.plan[self.index])
         point = self.plan[self.index]
         # perturb transit, not the last centimetres: demos show recoveries yet still succeed
-        distance = float(np.linalg.norm(self.driver.tcp(state) - point.pos))
-        noise = self._noise() * min(1.0, distance / 0.05)
-        action = self.driver.action(state, point.pos, point.yaw, point.grip, noise)
+        distance = float(np.linalg.norm(self.driver.point(state, point.tool) - point.pos))
+        fade = 0.0 if point.precise else min(1.0, distance / NOISE_FADE)
+        noise = self._noise() * fade
+        action = self.driver.action(state, point, noise)
         return ActionChunk(action[None, :], start_tick=0, dt=self.dt)
+
+    def _replan(self, extras: dict, state: np.ndarray) -> None:
+        self.plan = self.plan_fn(extras, LIFT[self.robot])
+        self.index, self.waited = 0, 0
+        self.driver.reset(state)
+
+    def _on_plan(self, extras: dict, state: np.ndarray) -> bool:
+        check = self.plan[self.index].check
+        return check is None or check(extras, self.driver.tcp(state))
 
     def _advance(self, state: np.ndarray, point) -> None:
         if self.index == len(self.plan) - 1:
             return
-        if np.linalg.norm(self.driver.tcp(state) - point.pos) < point.tolerance:
+        if np.linalg.norm(self.driver.point(state, point.tool) - point.pos) < point.tolerance:
             self.waited += 1
             if self.waited > point.settle:
                 self.index, self.waited = self.index + 1, 0

@@ -42,7 +42,9 @@ DH = (
 FLANGE = 0.107
 HAND_TO_TCP = 0.1034  # flange -> centre of the finger pads
 FINGER_TRAVEL = 0.04  # per finger; 8 cm fully open
-HOME = (0.0, -0.3, 0.0, -2.2, 0.0, 1.9, math.pi / 4)
+# tcp 25 cm above the table at x=0.45, pointing down: low enough that the front camera
+# frames the table tightly and still sees the hand at home.
+HOME = (0.0, -0.185, 0.0, -2.497, 0.0, 2.312, math.pi / 4)
 
 LINK_MASS = (4.0, 4.0, 3.0, 3.0, 2.5, 1.5, 0.5)
 KP = (4500.0, 4500.0, 3500.0, 3500.0, 2000.0, 2000.0, 2000.0)
@@ -120,8 +122,10 @@ def _add_hand(spec, link7, prefix: str) -> None:
     hand.add_site(
         name=f"{prefix}tcp", pos=[0, 0, HAND_TO_TCP], size=[0.005, 0, 0], rgba=[1, 0, 0, 0], group=3
     )
+    # Below the palm on the robot's side, aimed at the finger pads: both pads and the
+    # grasped object sit mid-image, with the workspace ahead of the hand behind them.
     hand.add_camera(
-        name=f"{prefix}wrist", pos=[0.07, 0, 0.02], fovy=80, xyaxes=[0, -1, 0, -0.94, 0, -0.34]
+        name=f"{prefix}wrist", pos=[-0.06, 0, 0.055], fovy=75, xyaxes=[0, 1, 0, 0.665, 0, -0.747]
     )
     for side in (1, -1):
         _add_finger(spec, hand, prefix, side)

@@ -129,10 +129,12 @@ def _add_jaws(gripper, prefix: str) -> None:
     gripper.add_site(
         name=f"{prefix}tcp", pos=list(TCP_OFFSET), size=[0.004, 0, 0], rgba=[1, 0, 0, 0.0], group=3
     )
+    # Just past the palm, looking 32 degrees down along the jaws at the grasp centre: the
+    # palm stays out of frame, both jaw tips and the grasped object fill the middle.
     gripper.add_camera(
-        name=f"{prefix}wrist", pos=[-0.02, 0.0, 0.06], xyaxes=[0, -1, 0, 0.6, 0, 0.8], fovy=75
+        name=f"{prefix}wrist", pos=[0.015, 0.0, 0.045], xyaxes=[0, -1, 0, 0.53, 0, 0.848], fovy=75
     )
-    visual(gripper, CYLINDER, (0.008, 0.006), (-0.02, 0, 0.06), SERVO_RGBA)
+    visual(gripper, CYLINDER, (0.008, 0.006), (0.0, 0, 0.05), SERVO_RGBA)
 
 
 def _add_actuators(spec, prefix: str) -> None:

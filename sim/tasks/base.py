@@ -30,6 +30,7 @@ class Task:
     time_limit: float = 10.0  # seconds of simulated time
     templates: tuple[str, ...] = ()
     region: tuple[float, float, float, float] = (0.35, 0.65, -0.25, 0.25)  # x0, x1, y0, y1
+    distractor_margin: float = 0.05  # how far outside ``region`` distractors may sit (m)
 
     def setup(self, rng: np.random.Generator, world: World) -> EpisodeSetup:
         """Place and colour everything for one episode; called after the robot is homed."""
@@ -38,13 +39,19 @@ class Task:
     def success(self, world: World, setup: EpisodeSetup) -> bool:
         raise NotImplementedError
 
+    def live(self, world: World, setup: EpisodeSetup) -> dict[str, np.ndarray]:
+        """Privileged facts that change during the episode (where the object is now), so
+        experts can notice a dropped or bumped object and re-plan. Overrides ``goal`` keys."""
+        return {}
+
     def instruction(self, rng: np.random.Generator, **words: str) -> str:
         return self.templates[int(rng.integers(len(self.templates)))].format(**words)
 
     def scatter_distractors(self, rng: np.random.Generator, world: World, taken: list) -> None:
         """Visual distractors in random colours, kept clear of everything task-relevant."""
         x0, x1, y0, y1 = self.region  # visual only: they may sit around the work area too
-        around = (x0, x1 + 0.08, y0 - 0.12, y1 + 0.12)
+        m = self.distractor_margin  # small, so the fixed camera still frames them
+        around = (x0 - m, x1 + m, y0 - m, y1 + m)
         spots = sample_positions(rng, self.layout.distractors, around, 0.05, taken)
         for i, xy in enumerate(spots):
             world.set_body_pos(f"distractor{i}", [*xy, 0.0])

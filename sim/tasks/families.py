@@ -72,6 +72,7 @@ class PickPlace(Task):
             "object_pos": np.array([*cubes[cube], lay.cube_half]),
             "object_yaw": yaws[[cube]],
             "goal_pos": np.array([*pads[pad], lay.cube_half]),
+            "goal_radius": np.array([lay.pad_radius]),
             "object_index": np.array([cube]),
         }
         words = {"cube": colors[cube], "pad": colors[lay.cubes + pad]}
@@ -83,6 +84,10 @@ class PickPlace(Task):
         on_pad = np.linalg.norm(pos[:2] - setup.goal["goal_pos"][:2]) < self.layout.pad_radius
         resting = pos[2] < 1.5 * self.layout.cube_half and world.speed(body) < 0.05
         return bool(on_pad and resting and not world.touching_robot(body))
+
+    def live(self, world: World, setup: EpisodeSetup) -> dict[str, np.ndarray]:
+        body = f"cube{int(setup.goal['object_index'][0])}"
+        return {"object_pos": world.body_pos(body), "object_yaw": np.array([world.body_yaw(body)])}
 
 
 class Stack(PickPlace):
@@ -108,6 +113,7 @@ class Stack(PickPlace):
             "object_pos": np.array([*cubes[top], lay.cube_half]),
             "object_yaw": yaws[[top]],
             "goal_pos": np.array([*cubes[base], 3 * lay.cube_half]),
+            "goal_radius": np.array([0.8 * lay.cube_half]),
             "object_index": np.array([top]),
             "base_index": np.array([base]),
         }
@@ -120,6 +126,11 @@ class Stack(PickPlace):
         half = self.layout.cube_half
         aligned = np.linalg.norm(offset[:2]) < half and abs(offset[2] - 2 * half) < 0.3 * half
         return bool(aligned and world.speed(top) < 0.05 and not world.touching_robot(top))
+
+    def live(self, world: World, setup: EpisodeSetup) -> dict[str, np.ndarray]:
+        base = world.body_pos(f"cube{int(setup.goal['base_index'][0])}")
+        above = base + np.array([0, 0, 2 * self.layout.cube_half])
+        return {**super().live(world, setup), "goal_pos": above}
 
 
 class PressButton(Task):
