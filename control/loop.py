@@ -1,25 +1,28 @@
 """The one ControlLoop: collection, evaluation and deployment all run through it.
 
 Each tick: wait for the clock, observe, ask the policy only when the scheduler needs a
-chunk, pass the scheduled action through safety, send it, record what was applied.
-Teardown runs in ``finally`` and attempts every step even if an earlier one fails.
+chunk (inline, or in a background worker so a tick never waits on the model), pass the
+scheduled action through safety, send it, record what was applied. An e-stop, the
+stale-action watchdog or a health limit ends the episode within the tick: hold, park,
+torque off. Teardown runs in ``finally`` and attempts every step even if one fails.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .async_inference import InferenceDriver, make_inference
 from .clock import Clock, Tick, WallClock
+from .estop import EStop
 from .protocols import EpisodeInfo, EpisodicRobot, Policy, Recorder, Robot, Step
 from .safety import SafetyFilter
-from .scheduler import ActionScheduler, ExecuteNScheduler
+from .schedulers import ActionScheduler, ExecuteNScheduler
 from .timing import LoopStats
+from .watchdog import HealthLimits, StaleActionWatchdog
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,7 @@ class LoopResult:
     termination: str  # "max_ticks", "stopped", or the robot's reason ("success", "timeout", ...)
     stats: dict[str, float]
     safety_events: dict[str, int] = field(default_factory=dict)
+    detail: str = ""  # why a safety stop happened, in words
 
     @property
     def success(self) -> bool:
@@ -49,6 +53,10 @@ class ControlLoop:
         safety: SafetyFilter | None = None,
         recorder: Recorder | None = None,
         disconnect_on_exit: bool = True,
+        inference: str | InferenceDriver = "sync",
+        watchdog: StaleActionWatchdog | None = None,
+        estop: EStop | None = None,
+        health: HealthLimits | None = None,
     ) -> None:
         self.robot = robot
         self.policy = policy
@@ -58,11 +66,24 @@ class ControlLoop:
         self.recorder = recorder
         self.disconnect_on_exit = disconnect_on_exit
         self.stats = LoopStats()
+        self.inference = make_inference(inference) if isinstance(inference, str) else inference
+        self.watchdog = watchdog
+        self.estop = estop
+        self.health = health
         self._stop = threading.Event()
+        self._instruction: str | None = None
+        self._switch = threading.Event()
+        self._detail = ""
 
     def request_stop(self) -> None:
-        """Thread-safe: the loop ends before its next tick."""
+        """Thread-safe: the tick in progress holds (queue flushed); the loop then ends."""
         self._stop.set()
+
+    def switch_instruction(self, instruction: str) -> None:
+        """Thread-safe: from the next tick the queue is flushed, that tick holds, and new
+        chunks answer ``instruction``."""
+        self._instruction = instruction
+        self._switch.set()
 
     def run(self, max_ticks: int, episode: EpisodeInfo | None = None) -> LoopResult:
         self._begin(episode)
@@ -72,18 +93,29 @@ class ControlLoop:
             if self.recorder is not None and episode is not None:
                 self.recorder.end_episode(success=termination == "success")
                 committed = True
+            self.stats.inference_latencies = list(self.inference.latencies)
             return LoopResult(
-                self.stats.ticks, termination, self.stats.summary(), dict(self.safety.events)
+                self.stats.ticks,
+                termination,
+                self.stats.summary(),
+                dict(self.safety.events),
+                self._detail,
             )
         finally:
             self._teardown(record_open=episode is not None and not committed)
 
     def _begin(self, episode: EpisodeInfo | None) -> None:
         self._stop.clear()
+        self._detail = ""
         self.stats = LoopStats()
         self.policy.reset()
         self.scheduler.reset()
         self.safety.reset()
+        for guard in (self.watchdog, self.health):
+            if guard is not None:
+                guard.reset()
+        self.inference.latencies = []
+        self.inference.start(self.policy, self.clock.period)
         if self.recorder is not None and episode is not None:
             self.recorder.start_episode(episode)
         self.clock.start()
@@ -94,20 +126,65 @@ class ControlLoop:
             if tick.index >= max_ticks:
                 return "max_ticks"
             self.stats.add_tick(tick.error, tick.skipped)
-            self._step(tick)
+            stop_reason = self._step(tick)
+            if stop_reason:
+                return self._safe_stop(stop_reason)
             reason = self.robot.termination() if isinstance(self.robot, EpisodicRobot) else None
             if reason:
                 return reason
         return "stopped"
 
-    def _step(self, tick: Tick) -> None:
+    def _step(self, tick: Tick) -> str | None:
+        """One tick; returns a safety stop reason, if any, after sending a hold."""
         observation = self.robot.observe()
-        if self.scheduler.needs_chunk(tick.index):
-            started = time.perf_counter()
-            chunk = self.policy.infer(observation)
-            self.stats.inference_latencies.append(time.perf_counter() - started)
-            self.scheduler.add_chunk(dataclasses.replace(chunk, start_tick=tick.index))
-        requested = self.scheduler.action_at(tick.index)
+        hold = self._switch.is_set()  # an instruction switch: drop the old plan, hold once
+        if hold:
+            self._switch.clear()
+            self._flush()
+        if self._instruction is not None:
+            observation.instruction = self._instruction
+        if not hold:
+            self.inference.feed(tick.index, observation, self.scheduler)
+        requested = None if hold else self.scheduler.action_at(tick.index)
+        stop_reason = self._guard(observation, requested is not None)
+        if stop_reason or self._stop.is_set() or self.inference.error is not None:
+            self._flush()
+            requested = None
+        self._send(tick, observation, requested)
+        return stop_reason
+
+    def _guard(self, observation, fresh: bool) -> str | None:
+        if self.estop is not None and self.estop.tripped:
+            return f"estop: {self.estop.reason}"
+        if self.health is not None:
+            reason = self.health.check(observation, self.robot.spec.state_names)
+            if reason:
+                return reason
+        if self.watchdog is not None:
+            return self.watchdog.check(self.clock.now(), fresh and self.inference.error is None)
+        return None
+
+    def _flush(self) -> None:
+        self.scheduler.flush()
+        self.inference.flush()
+
+    def _safe_stop(self, reason: str) -> str:
+        """Park, then torque off, each attempted even if the other fails; the robot may lack
+        either (a sim env), and disconnect in teardown repeats both idempotently."""
+        self._detail = reason
+        kind = reason.split(":", 1)[0]
+        self.safety.events[f"safe_stop_{kind}"] += 1
+        for step in ("park", "torque_off"):
+            action = getattr(self.robot, step, None)
+            if action is None:
+                continue
+            try:
+                action()
+            except Exception:
+                log.exception("safe stop step %r failed; continuing", step)
+        return kind
+
+    def _send(self, tick: Tick, observation, requested) -> None:
         safe = self.safety.filter(requested, observation.state)
         applied = np.asarray(self.robot.send_action(safe), dtype=np.float64)
         if self.recorder is not None:
@@ -116,7 +193,10 @@ class ControlLoop:
 
     def _teardown(self, record_open: bool) -> None:
         """Every step is attempted; failures are logged, never allowed to skip the rest."""
-        steps = [("stop policy", getattr(self.policy, "close", None))]
+        steps = [
+            ("stop inference", self.inference.close),
+            ("stop policy", getattr(self.policy, "close", None)),
+        ]
         if record_open and self.recorder is not None:
             steps.append(("discard unfinished episode", self.recorder.abort))
         if self.disconnect_on_exit:

@@ -15,14 +15,17 @@ from .embodiment import EmbodimentSpec
 
 
 class SafetyFilter:
-    """Shape and finiteness, joint/workspace limits, and per-tick step limits.
+    """Shape and finiteness, joint/workspace limits (with a margin), per-tick step limits
+    and an optional velocity limit (``max_velocity`` per second, as a per-tick step).
 
     A malformed or non-finite action is replaced by the hold action for the current
     state. Out-of-limit values are clipped. Absolute fields may move at most
     ``max_step`` from the last applied command (or the measured state at first).
     """
 
-    def __init__(self, spec: EmbodimentSpec, margin: float = 0.0) -> None:
+    def __init__(
+        self, spec: EmbodimentSpec, margin: float = 0.0, max_velocity: float | None = None
+    ) -> None:
         self.spec = spec
         low, high = spec.action_low, spec.action_high
         span = np.where(np.isfinite(high - low), high - low, 0.0)
@@ -31,6 +34,10 @@ class SafetyFilter:
         self._max_step = np.array(
             [np.inf if f.max_step is None else f.max_step for f in spec.action_fields]
         )
+        if max_velocity is not None:  # a tighter deployment limit, units per second
+            if not max_velocity > 0:
+                raise ValueError(f"max_velocity must be positive, got {max_velocity}")
+            self._max_step = np.minimum(self._max_step, max_velocity * spec.dt)
         self.events: Counter[str] = Counter()
         self._last: np.ndarray | None = None
 

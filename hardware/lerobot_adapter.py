@@ -1,0 +1,58 @@
+"""Drive LeRobot's robot classes as actloop ``Robot``s (the optional [lerobot] extra).
+
+A LeRobot arm exposes ``{joint}.pos`` features: degrees about the middle of its
+calibrated range for the body joints (``use_degrees=True``) and 0-100 % of the range for
+the gripper. This adapter converts to the embodiment's native units (radians; the
+gripper mapped linearly onto the spec's range) and back, and returns what LeRobot
+actually sent after its own ``max_relative_target`` clipping.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import numpy as np
+from actloop.control import EmbodimentSpec, FieldKind, Observation
+
+
+class LeRobotArm:
+    def __init__(self, robot: Any, spec: EmbodimentSpec, instruction: str = "") -> None:
+        self.robot = robot
+        self.spec = spec
+        self.instruction = instruction
+        self._keys = [f"{f.name}.pos" for f in spec.action_fields]
+        self._gripper = np.array([f.kind is FieldKind.GRIPPER for f in spec.action_fields])
+        self._low, self._high = spec.action_low, spec.action_high
+
+    def connect(self) -> None:
+        self.robot.connect(calibrate=False)
+
+    def disconnect(self) -> None:
+        if self.robot.is_connected:
+            self.robot.disconnect()
+
+    def observe(self) -> Observation:
+        raw = self.robot.get_observation()
+        missing = [k for k in self._keys if k not in raw]
+        if missing:
+            raise KeyError(f"LeRobot observation lacks {missing}; has {sorted(raw)}")
+        state = self._to_native(np.array([raw[k] for k in self._keys], dtype=np.float64))
+        images = {k: v for k, v in raw.items() if isinstance(v, np.ndarray) and v.ndim == 3}
+        return Observation(images, state, self.instruction, self.spec.name, time.time())
+
+    def send_action(self, action: np.ndarray) -> np.ndarray:
+        action = np.clip(np.asarray(action, dtype=np.float64), self._low, self._high)
+        sent = self.robot.send_action(dict(zip(self._keys, self._to_lerobot(action), strict=True)))
+        return self._to_native(np.array([sent[k] for k in self._keys], dtype=np.float64))
+
+    def _to_native(self, values: np.ndarray) -> np.ndarray:
+        share = values / 100.0
+        gripper = self._low + share * (self._high - self._low)
+        return np.where(self._gripper, gripper, np.deg2rad(values))
+
+    def _to_lerobot(self, native: np.ndarray) -> np.ndarray:
+        span = np.where(self._gripper, self._high - self._low, 1.0)
+        percent = 100.0 * (native - self._low) / span
+        return np.where(self._gripper, percent, native * 180.0 / math.pi)

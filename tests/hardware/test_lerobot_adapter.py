@@ -1,0 +1,60 @@
+"""LeRobot's own SO-101 driver, through the adapter, against the servo emulator."""
+
+import json
+import time
+
+import numpy as np
+import pytest
+from actloop.control import ControlLoop, get_embodiment
+from actloop.control.schedulers import make_scheduler
+from actloop.hardware.lerobot_adapter import LeRobotArm
+from actloop.hardware.scripted import SinePolicy
+from actloop.sim.servo import JOINTS
+
+pytest.importorskip("scservo_sdk")  # the [hardware] extra: vendor SDKs
+
+pytestmark = pytest.mark.lerobot
+pytest.importorskip("lerobot")
+
+
+def test_lerobot_so101_follower_runs_in_the_control_loop_on_the_emulator(tmp_path, emulated):
+    from lerobot.robots.so_follower import SO101FollowerConfig
+    from lerobot.robots.so_follower.so_follower import SOFollower
+
+    arm = emulated("so101", homed=True)
+    calibration = {  # LeRobot's calibration format; ranges centred where our zero is
+        name: {
+            "id": s.id,
+            "drive_mode": 0,
+            "homing_offset": s.get("homing_offset"),
+            "range_min": 2048 - 1000,
+            "range_max": 2048 + 1000,
+        }
+        for name, s in zip(JOINTS, arm.servos, strict=True)
+    }
+    (tmp_path / "emu.json").write_text(json.dumps(calibration))
+    config = SO101FollowerConfig(port=arm.port, id="emu", calibration_dir=tmp_path)
+    robot = LeRobotArm(SOFollower(config), get_embodiment("so101"), "wave")
+    robot.connect()
+    target = np.array([0.2, -0.1, 0.3, 0.0, 0.1, 0.5])
+    applied = robot.send_action(target)
+    assert np.allclose(applied, target, atol=2e-3)  # LeRobot sent what we asked, in our units
+    for _ in range(100):
+        if np.allclose(arm.joint_angles()[:5], target[:5], atol=3e-3):
+            break
+        time.sleep(0.01)
+    assert np.allclose(arm.joint_angles()[:5], target[:5], atol=3e-3)
+    assert np.allclose(robot.observe().state[:5], target[:5], atol=3e-3)
+    loop = ControlLoop(
+        robot,
+        SinePolicy(robot.spec, amplitude=0.2),
+        inference="async",
+        scheduler=make_scheduler("rtc"),
+    )
+    result = loop.run(max_ticks=20)
+    assert result.termination == "max_ticks"
+    assert not robot.robot.is_connected
+    # The emulator's mechanism moved the way the body-joint commands said, in radians.
+    angles = np.array(arm.joint_angles()[:5])
+    assert np.abs(angles).max() > 0.02
+    assert len(arm.emulator.goal_log) >= 6 * 10
