@@ -221,7 +221,10 @@ class ServoArm:
             except BusError:
                 continue  # health is sampled; the next sample retries
             scale = 1.0 if key == "temperature" else 1e-3
-            self._health[key] = np.array([values[j] * scale for j in self._joints])
+            sample = np.array([values[j] * scale for j in self._joints])
+            if key == "load" and np.abs(sample).max() > 1.0:
+                continue  # beyond stall: a misattributed reply, not a load; keep the last one
+            self._health[key] = sample
 
     def _to_radians(self, steps: Mapping[str, int]) -> np.ndarray:
         return np.array([self.calibration.motors[j].to_radians(steps[j]) for j in self._joints])

@@ -9,6 +9,7 @@ changes how fast AR decoding converges but never what it returns.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from .heads.diffusion import DiffusionHead
 from .heads.jacobi import jacobi_decode
 from .tokenizers import ActionTokenizer, MalformedTokensError, build_tokenizer
 from .transforms import UniversalTransform, check_observation
+from .vision import fit_image
 
 GRIPPER_SLOT = slot_for(FieldKind.GRIPPER, 0)
 
@@ -152,9 +154,10 @@ class VLAPolicy(nn.Module):
 
     @torch.no_grad()
     def infer(self, observation: Observation) -> ActionChunk:
-        check_observation(
-            observation, self.config.cameras, self.config.vision.image_size, self.transform
-        )
+        check_observation(observation, self.config.cameras, self.transform)
+        size = self.config.vision.image_size
+        images = {cam: fit_image(observation.images[cam], size) for cam in self.config.cameras}
+        observation = dataclasses.replace(observation, images=images)
         if self.history and self.history[-1].embodiment != observation.embodiment:
             self.history.clear()
         self.history.append(observation)

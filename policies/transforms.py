@@ -153,9 +153,11 @@ class UniversalTransform:
 
 
 def check_observation(
-    obs: Observation, cameras: tuple[str, ...], image_size: int, transform: UniversalTransform
+    obs: Observation, cameras: tuple[str, ...], transform: UniversalTransform
 ) -> None:
-    """Reject what the checkpoint cannot serve, naming the field and what was expected."""
+    """Reject what the checkpoint cannot serve, naming the field and what was expected.
+
+    Any image size is accepted (``VLAPolicy.infer`` fits frames to the encoder's size)."""
     spec = transform.spec(obs.embodiment)
     missing = [c for c in cameras if c not in obs.images]
     if missing:
@@ -167,11 +169,8 @@ def check_observation(
         image = obs.images[camera]
         if image.dtype != np.uint8:
             raise TypeError(f"camera {camera!r}: expected uint8 images, got {image.dtype}")
-        if image.shape != (image_size, image_size, 3):
-            raise ValueError(
-                f"camera {camera!r}: expected image shape "
-                f"({image_size}, {image_size}, 3), got {image.shape}"
-            )
+        if image.ndim != 3 or image.shape[2] != 3 or min(image.shape[:2]) < 1:
+            raise ValueError(f"camera {camera!r}: expected an HxWx3 image, got shape {image.shape}")
     if obs.state.shape != (spec.state_dim,):
         raise ValueError(
             f"{spec.name}: state must have {spec.state_dim} values "

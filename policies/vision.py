@@ -9,9 +9,11 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import timm
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from .config import VisionConfig
 
@@ -82,3 +84,26 @@ class VisionEncoder(nn.Module):
         tokens = tokens + self.camera_embedding[None, None, :, None]
         tokens = tokens + self.step_embedding[None, :steps, None, None]
         return tokens.flatten(1, 3)
+
+
+def fit_image(image: np.ndarray, size: int) -> np.ndarray:
+    """An HxWx3 uint8 frame scaled to fit ``size`` x ``size``, aspect kept, zero-padded.
+
+    Cameras deliver whatever they deliver (640x480 USB, 128x96 emulator renders) while the
+    encoder's position embedding fixes the square size it was trained on. Stretching would
+    distort geometry the policy reads positions from, so the frame is letterboxed instead
+    (openpi's ``resize_with_pad``); a frame already at the size is returned untouched.
+    """
+    height, width = image.shape[:2]
+    if (height, width) == (size, size):
+        return image
+    scale = size / max(height, width)
+    new_h, new_w = max(1, round(height * scale)), max(1, round(width * scale))
+    pixels = torch.from_numpy(np.array(image)).permute(2, 0, 1)[None].float()
+    scaled = F.interpolate(pixels, (new_h, new_w), mode="bilinear", antialias=True)
+    out = np.zeros((size, size, 3), dtype=np.uint8)
+    top, left = (size - new_h) // 2, (size - new_w) // 2
+    out[top : top + new_h, left : left + new_w] = (
+        scaled[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).numpy()
+    )
+    return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 
 from ._hardware import (
     add_robot_arguments,
@@ -94,6 +95,11 @@ def run(args: argparse.Namespace) -> int:
             health=HealthLimits(args.max_temperature),
         )
         robot.connect()
+        refusal = _first_inference(policy, robot)
+        if refusal:
+            robot.disconnect()  # parks and torques off; the arm never moved
+            print(refusal, file=sys.stderr)
+            return 2
         result = loop.run(args.ticks)
         report = {
             "termination": result.termination,
@@ -101,14 +107,12 @@ def run(args: argparse.Namespace) -> int:
             "ticks": result.ticks,
             "stats": result.stats,
             "safety_events": result.safety_events,
+            "policy_error": _error_text(loop.inference.error),
             "bus": robot.bus.stats.summary(),
             "teardown": robot.teardown_report,
         }
         if emulated is not None:
-            report["emulator"] = {
-                "faults": dict(emulated.faults.counts),
-                "goals_written": len(emulated.emulator.goal_log),
-            }
+            report["emulator"] = _emulator_report(emulated, calibration)
     _print(report, args.json)
     return 0 if result.termination in ("max_ticks", "success", "stopped") else 1
 
@@ -119,6 +123,52 @@ def _policy(args: argparse.Namespace, spec):
 
         return RemotePolicy(args.server, token=args.token)
     return load_policy(args.policy, spec)
+
+
+def _emulator_report(emulated, calibration) -> dict:
+    """What the emulated servos saw, in calibrated radians: every goal they were written
+    (range and largest tick-to-tick step per joint), and how the arm was left at the end."""
+    import numpy as np
+
+    motors = calibration.motors
+    name_of = {m.id: name for name, m in motors.items()}
+    goals: dict[str, list[float]] = {name: [] for name in motors}
+    for _, servo_id, steps in list(emulated.emulator.goal_log):
+        goals[name_of[servo_id]].append(motors[name_of[servo_id]].to_radians(steps))
+    return {
+        "faults": dict(emulated.faults.counts),
+        "goals_written": sum(len(v) for v in goals.values()),
+        "goal_range": {n: [min(v), max(v)] for n, v in goals.items() if v},
+        "goal_max_step": {n: float(np.abs(np.diff(v)).max(initial=0.0)) for n, v in goals.items()},
+        "torque_on_at_end": {name_of[s.id]: s.torque_on for s in emulated.servos},
+        "joint_angles_at_end": {
+            name_of[s.id]: angle
+            for s, angle in zip(emulated.servos, emulated.joint_angles(), strict=True)
+        },
+    }
+
+
+def _first_inference(policy, robot) -> str | None:
+    """Run one inference on a real observation before the episode starts.
+
+    A checkpoint that cannot serve this robot (a camera it lacks, another embodiment, a
+    different state width) is refused here, with the policy's own message, while the arm still
+    holds where it is; inside the loop the same error would only surface as a watchdog stop.
+    It also warms the model (and a server connection) up, so the first chunk is not the slow one.
+    """
+    try:
+        policy.infer(robot.observe())
+    except Exception as exc:
+        return (
+            f"the policy refused this robot's observation: {_error_text(exc)}\n"
+            f"this robot provides cameras {sorted(robot.cameras)} "
+            "(add --camera NAME=DEVICE, or --render-cameras with --emulate)"
+        )
+    return None
+
+
+def _error_text(error: BaseException | None) -> str | None:
+    return None if error is None else f"{type(error).__name__}: {error}"
 
 
 def _print(report: dict, as_json: bool) -> None:
@@ -133,3 +183,5 @@ def _print(report: dict, as_json: bool) -> None:
     )
     print(f"  bus: {report['bus']}")
     print(f"  safety: {report['safety_events']}")
+    if report["policy_error"]:
+        print(f"  policy error: {report['policy_error']}")

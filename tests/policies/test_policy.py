@@ -15,6 +15,7 @@ from actloop.policies import (
     get_preset,
     list_policies,
 )
+from actloop.policies.vision import fit_image
 
 
 def test_presets_are_listed_and_unknown_names_get_a_suggestion():
@@ -112,9 +113,9 @@ def test_bad_observations_name_the_problem_and_the_expectation(tiny_policy):
     cases = [
         ({"images": {"front": front}}, ValueError, r"missing camera\(s\) \['wrist'\]"),
         (
-            {"images": {"front": front, "wrist": np.zeros((size + 1, size, 3), np.uint8)}},
+            {"images": {"front": front, "wrist": np.zeros((size, size, 4), np.uint8)}},
             ValueError,
-            rf"expected image shape \({size}, {size}, 3\)",
+            rf"camera 'wrist': expected an HxWx3 image, got shape \({size}, {size}, 4\)",
         ),
         (
             {"images": {"front": front, "wrist": front.astype(np.float32)}},
@@ -127,6 +128,23 @@ def test_bad_observations_name_the_problem_and_the_expectation(tiny_policy):
     for change, error, message in cases:
         with pytest.raises(error, match=message):
             tiny_policy.infer(broken(tiny_policy, **change))
+
+
+def test_camera_frames_of_any_size_are_letterboxed_to_the_encoder_size(tiny_policy):
+    size = tiny_policy.config.vision.image_size
+    frame = np.full((3 * size, 4 * size, 3), 200, np.uint8)  # 4:3, like a USB camera
+    fitted = fit_image(frame, size)
+    assert fitted.shape == (size, size, 3) and fitted.dtype == np.uint8
+    band = (size - round(size * 3 / 4)) // 2
+    assert (fitted[:band] == 0).all() and (fitted[-band:] == 0).all()  # padded, not stretched
+    assert (fitted[band + 1 : size - band - 1] == 200).all()
+    assert fit_image(fitted, size) is fitted  # already fitting: untouched
+    obs = fake_observation(tiny_policy.config, "so101")
+    obs.images = {cam: np.ascontiguousarray(img[::2]) for cam, img in obs.images.items()}
+    tiny_policy.reset()
+    torch.manual_seed(1)
+    chunk = tiny_policy.infer(obs).actions
+    assert chunk.shape == (tiny_policy.config.horizon, 6) and np.isfinite(chunk).all()
 
 
 def test_transform_round_trip_is_the_exact_inverse(tiny_policy):
