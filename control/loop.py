@@ -162,6 +162,8 @@ class ControlLoop:
                 return reason
         if self.watchdog is not None:
             return self.watchdog.check(self.clock.now(), fresh and self.inference.error is None)
+        if self.inference.error is not None:  # no watchdog to hold-then-park: stop now
+            return f"policy_error: {self.inference.error!r}"
         return None
 
     def _flush(self) -> None:

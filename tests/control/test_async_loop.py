@@ -194,3 +194,20 @@ def test_async_instruction_switch_discards_the_chunk_in_flight():
     after = sent[12:]
     assert np.all(after <= sent[12] + 1e-6)  # the old climb never resumes
     assert after[-1] == -0.05  # and the new instruction's chunk took over
+
+
+def test_background_policy_crash_without_watchdog_stops_safely_at_once():
+    robot = JointRobot()
+    policy = ChunkPolicy(ramp(robot.spec, 4), fail_on_call=2)
+    loop = ControlLoop(
+        robot,
+        policy,
+        clock=WallClock(0.005),
+        inference="async",
+        scheduler=make_scheduler("execute_n", n_execute=4),
+    )
+    result = loop.run(max_ticks=400)
+    assert result.termination == "policy_error"
+    assert "model crashed" in result.detail
+    assert result.ticks < 400 and robot.disconnects == 1
+    assert np.all(np.isfinite(robot.sent))
