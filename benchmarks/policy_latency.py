@@ -4,7 +4,7 @@ action, chunk 16). LeRobot policies have random weights (no backbone download); 
 policy is first fitted for a few hundred steps on fake data so its AR head emits real
 chunks (latency per pass does not depend on the weights; Jacobi's pass count does).
 
-    /work/venv/bin/python benchmarks/policy_latency.py [--threads 2] [--fit-steps 200]
+    /work/venv/bin/python benchmarks/policy_latency.py [--threads 1] [--fit-steps 600]
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from actloop.control import Observation, get_embodiment
 from actloop.policies import VLAPolicy, fake_sample, fake_stats, get_preset
+from actloop.policies.heads.jacobi import jacobi_decode
 from actloop.policies.hybrid import to_device
 from torch.utils.data import default_collate
 
@@ -61,35 +62,81 @@ def observation(sample: dict) -> Observation:
     )
 
 
-def actloop_rows(policy: VLAPolicy, obs: Observation, repeats: int) -> dict[str, float]:
-    rows = {}
-    policy.mode = "diffusion"
-    rows["actloop small: diffusion (DDIM 10 steps)"] = median_ms(lambda: policy.infer(obs), repeats)
-    batch = policy.observation_batch([obs])
-    with torch.no_grad():
-        prefix, valid = policy.backbone(batch)
-        greedy = policy.ar.decode(prefix, valid)
-        from actloop.policies.heads.jacobi import jacobi_decode
+def interleaved_medians(fns: dict, repeats: int, warmup: int = 2) -> dict[str, float]:
+    """Median ms of each fn, timed round-robin so load from other jobs hits all alike."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append((time.perf_counter() - start) * 1000)
+    return {name: statistics.median(t) for name, t in times.items()}
 
-        jacobi = jacobi_decode(policy.ar, prefix, valid, window=policy.config.ar.jacobi_window)
-    same = jacobi.tokens == greedy.tokens
-    print(
-        f"  AR tokens per chunk {len(greedy.tokens[0])}; greedy passes {greedy.passes}, "
-        f"Jacobi passes {jacobi.passes}; Jacobi tokens identical to greedy: {same}; "
-        f"AR confidence {greedy.confidence[0]:.3f}"
-    )
-    for decoding, label in (("greedy", "AR sequential (KV cache)"), ("jacobi", "AR Jacobi")):
-        policy.config = policy.config.replace(
-            ar=dataclasses.replace(policy.config.ar, decoding=decoding)
-        )
-        policy.mode = "ar"
-        rows[f"actloop small: {label}"] = median_ms(lambda: policy.infer(obs), repeats)
-    policy.mode = "ensemble"
-    rows["actloop small: ensemble (diffusion + Jacobi)"] = median_ms(
-        lambda: policy.infer(obs), repeats
-    )
-    print(f"  ensemble used: {policy.last_info}")
-    return rows
+
+def decoders(policy: VLAPolicy, obs: Observation) -> tuple[dict, list[int]]:
+    """Decode-only callables on ONE shared prefix (backbone run once, outside the timing)."""
+    batch = policy.observation_batch([obs])
+    with torch.inference_mode():
+        prefix, valid = policy.backbone(batch)
+        chunk = policy.diffusion.sample(
+            prefix, valid, batch["action_mask"], batch["embodiment_id"]
+        ).numpy()[0]
+    mask = batch["action_mask"][0].numpy().astype(bool)
+    seeded = [policy.action_tokenizer.encode(chunk, mask).tolist()]
+    greedy = policy.ar.decode(prefix, valid)
+    window = policy.config.ar.jacobi_window
+    fns = {
+        "sequential": lambda: policy.ar.decode(prefix, valid),
+        "Jacobi, cold start": lambda: jacobi_decode(policy.ar, prefix, valid, None, window),
+        "Jacobi, diffusion-seeded": lambda: jacobi_decode(policy.ar, prefix, valid, seeded, window),
+    }
+    return fns, greedy.tokens[0]
+
+
+def decode_rows(policy: VLAPolicy, observations: list[Observation], repeats: int) -> None:
+    """Sequential (KV cache) vs Jacobi decoding, decode only, per observation and overall."""
+    runs: dict[str, list[tuple[int, float]]] = {}
+    for i, obs in enumerate(observations):
+        fns, greedy = decoders(policy, obs)
+        ms = interleaved_medians(fns, repeats)
+        for name, fn in fns.items():
+            decoded = fn()
+            if decoded.tokens[0] != greedy:
+                raise AssertionError(f"{name} tokens differ from greedy on observation {i}")
+            runs.setdefault(name, []).append((decoded.passes, ms[name]))
+            print(
+                f"  obs {i}: {name:26s} {len(greedy)} tokens, {decoded.passes:2d} passes, "
+                f"{ms[name]:6.2f} ms, {ms['sequential'] / ms[name]:.2f}x, identical to greedy"
+            )
+    header = "decode only (mean over observations)"
+    print(f"\n{header:40s} {'passes':>6s} {'ms':>7s} {'speed-up':>8s}")
+    seq_ms = statistics.mean(ms for _, ms in runs["sequential"])
+    for name, values in runs.items():
+        passes, ms = (statistics.mean(column) for column in zip(*values, strict=True))
+        print(f"{name:40s} {passes:6.1f} {ms:7.2f} {seq_ms / ms:7.2f}x")
+
+
+def actloop_rows(policy: VLAPolicy, obs: Observation, repeats: int) -> dict[str, float]:
+    """End to end ms per chunk through ``policy.infer`` (backbone + head + inverse transform)."""
+    fns = {}
+    for name, mode, decoding in (
+        ("diffusion (DDIM 10 steps)", "diffusion", "jacobi"),
+        ("AR sequential (KV cache)", "ar", "greedy"),
+        ("AR Jacobi (window 16)", "ar", "jacobi"),
+        ("ensemble (diffusion + seeded Jacobi)", "ensemble", "jacobi"),
+    ):
+        fns[f"actloop small: {name}"] = lambda m=mode, d=decoding: infer_with(policy, obs, m, d)
+    return interleaved_medians(fns, repeats)
+
+
+def infer_with(policy: VLAPolicy, obs: Observation, mode: str, decoding: str) -> None:
+    policy.mode = mode
+    ar = dataclasses.replace(policy.config.ar, decoding=decoding)
+    policy.config = policy.config.replace(ar=ar)
+    policy.infer(obs)
 
 
 def lerobot_rows(cameras: tuple[str, ...], size: int, repeats: int) -> dict[str, float]:
@@ -174,7 +221,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=20)
-    parser.add_argument("--fit-steps", type=int, default=200)
+    parser.add_argument("--fit-steps", type=int, default=600)
+    parser.add_argument("--skip-lerobot", action="store_true")
     parser.add_argument(
         "--conditioning-steps",
         type=int,
@@ -187,14 +235,20 @@ def main() -> None:
     config = get_preset("small")
     policy, samples = fitted_policy(config, args.fit_steps)
     print(f"  actloop small parameters: {sum(p.numel() for p in policy.parameters())}")
-    rows = actloop_rows(policy, observation(samples[0]), args.repeats)
-    rows |= lerobot_rows(config.cameras, config.vision.image_size, args.repeats)
-    act = rows["LeRobot ACT (resnet18, chunk 16)"]
-    print(f"\n{'policy':48s} {'ms/chunk':>9s} {'vs ACT':>7s}")
+    observations = [observation(s) for s in samples[:2]]
+    observations += [observation(fake_sample(config, "panda", seed=100 + i)) for i in range(2)]
+    print("  obs 0-1 were fitted on, obs 2-3 are held out")
+    decode_rows(policy, observations, args.repeats)
+    rows = actloop_rows(policy, observations[0], args.repeats)
+    if not args.skip_lerobot:
+        rows |= lerobot_rows(config.cameras, config.vision.image_size, args.repeats)
+    act = rows.get("LeRobot ACT (resnet18, chunk 16)", float("nan"))
+    print(f"\n{'policy (end to end)':52s} {'ms/chunk':>9s} {'vs ACT':>7s}")
     for name, ms in rows.items():
-        print(f"{name:48s} {ms:9.1f} {ms / act:7.2f}")
-    seq, jac = rows["actloop small: AR sequential (KV cache)"], rows["actloop small: AR Jacobi"]
-    print(f"Jacobi speed-up over sequential: {seq / jac:.2f}x")
+        print(f"{name:52s} {ms:9.1f} {ms / act:7.2f}")
+    seq = rows["actloop small: AR sequential (KV cache)"]
+    jac = rows["actloop small: AR Jacobi (window 16)"]
+    print(f"Jacobi speed-up over sequential, end to end: {seq / jac:.2f}x")
     if args.conditioning_steps:
         conditioning_rows(args.conditioning_steps, args.repeats)
     print(f"load average after: {os.getloadavg()}")

@@ -1,6 +1,7 @@
 """Autoregressive action-token head: a causal transformer over universal action tokens that
-cross-attends to the backbone prefix. Decodes with a KV cache, greedily or by sampling;
-parallel Jacobi decoding lives in ``jacobi.py`` and reuses ``step``."""
+cross-attends to the backbone prefix. Decodes with a preallocated KV cache, greedily or by
+sampling; parallel Jacobi decoding lives in ``jacobi.py`` and reuses ``start_decode``/``step``,
+so both decoders pay exactly the same per-pass cost."""
 
 from __future__ import annotations
 
@@ -11,9 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..config import ARConfig
-from .layers import MLP, Attention, causal_mask, key_mask
-
-KV = tuple[torch.Tensor, torch.Tensor]
+from .layers import MLP, Attention, StaticKV, key_mask
 
 
 @dataclass
@@ -34,11 +33,10 @@ class ARBlock(nn.Module):
         self.cross = Attention(d_model, n_heads)
         self.mlp = MLP(d_model)
 
-    def forward(self, x, self_mask, past, prefix_kv, prefix_mask):
-        attended, new_kv = self.attn(self.norm1(x), mask=self_mask, past=past)
-        x = x + attended
-        x = x + self.cross(self.norm2(x), mask=prefix_mask, context_kv=prefix_kv)[0]
-        return x + self.mlp(self.norm3(x)), new_kv
+    def forward(self, x, self_mask, cache, at, prefix_kv, prefix_mask):
+        x = x + self.attn(self.norm1(x), mask=self_mask, cache=cache, at=at)
+        x = x + self.cross(self.norm2(x), mask=prefix_mask, context_kv=prefix_kv)
+        return x + self.mlp(self.norm3(x))
 
 
 class ARHead(nn.Module):
@@ -48,32 +46,44 @@ class ARHead(nn.Module):
         self.max_tokens = config.max_tokens
         self.pad, self.bos, self.eos = action_vocab, action_vocab + 1, action_vocab + 2
         self.vocab = action_vocab + 3
+        self.n_heads = n_heads
         self.embed = nn.Embedding(self.vocab, d_model)
         self.position = nn.Parameter(torch.randn(config.max_tokens, d_model) * 0.02)
         self.blocks = nn.ModuleList(ARBlock(d_model, n_heads) for _ in range(config.depth))
         self.norm = nn.LayerNorm(d_model)
         self.logits = nn.Linear(d_model, self.vocab)
+        # Not checkpointed: derived from the shapes. PAD and BOS can never be emitted.
+        n = config.max_tokens
+        self.register_buffer("causal", torch.ones(n, n, dtype=torch.bool).tril(), False)
+        banned = torch.zeros(self.vocab)
+        banned[[self.pad, self.bos]] = float("-inf")
+        self.register_buffer("banned", banned, False)
 
     def memory(self, prefix: torch.Tensor, valid: torch.Tensor) -> dict:
         """Prefix keys/values per block, computed once per chunk."""
-        return {"kv": [b.cross.keys_values(prefix) for b in self.blocks], "mask": key_mask(valid)}
+        mask = None if bool(valid.all()) else key_mask(valid)
+        return {"kv": [b.cross.keys_values(prefix) for b in self.blocks], "mask": mask}
 
-    def step(self, inputs: torch.Tensor, start: int, memory: dict, past: list[KV] | None):
-        """Run input positions ``start..start+T`` on top of ``past``; logits and their K/V."""
-        x = self.embed(inputs) + self.position[start : start + inputs.shape[1]]
-        keys = start + inputs.shape[1]
-        mask = causal_mask(inputs.shape[1], keys, x.device) if inputs.shape[1] > 1 else None
-        new_kvs = []
-        for i, block in enumerate(self.blocks):
-            x, kv = block(x, mask, past[i] if past else None, memory["kv"][i], memory["mask"])
-            new_kvs.append(kv)
-        return self.logits(self.norm(x)), new_kvs
+    def start_decode(self, prefix: torch.Tensor, valid: torch.Tensor) -> dict:
+        """``memory`` plus an empty self-attention cache spanning all ``max_tokens``."""
+        d, batch = prefix.shape[-1], prefix.shape[0]
+        caches = [StaticKV(batch, self.n_heads, self.max_tokens, d, prefix) for _ in self.blocks]
+        return {**self.memory(prefix, valid), "cache": caches}
+
+    def step(self, inputs: torch.Tensor, start: int, memory: dict) -> torch.Tensor:
+        """Logits for input positions ``start..start+T``. With a decode cache their K/V are
+        written into it and they attend to every cached position before them."""
+        end = start + inputs.shape[1]
+        x = self.embed(inputs) + self.position[start:end]
+        caches = memory.get("cache") or [None] * len(self.blocks)
+        mask = self.causal[start:end, :end] if inputs.shape[1] > 1 else None
+        for block, cache, kv in zip(self.blocks, caches, memory["kv"], strict=True):
+            x = block(x, mask, cache, start, kv, memory["mask"])
+        return self.logits(self.norm(x))
 
     def probabilities(self, logits: torch.Tensor) -> torch.Tensor:
         """Next-token distribution; PAD and BOS can never be emitted."""
-        logits = logits.float().clone()
-        logits[..., [self.pad, self.bos]] = float("-inf")
-        return logits.softmax(-1)
+        return (logits.float() + self.banned).softmax(-1)
 
     def loss(self, prefix, valid, targets: torch.Tensor) -> torch.Tensor:
         """Teacher-forced cross entropy; ``targets`` (B, max_tokens) end in EOS then PAD."""
@@ -85,53 +95,41 @@ class ARHead(nn.Module):
             corrupt[:, 0] = False
             inputs = torch.where(corrupt, noise, inputs)
         inputs = inputs.masked_fill(targets == self.pad, self.pad)
-        logits, _ = self.step(inputs, 0, self.memory(prefix, valid), None)
+        logits = self.step(inputs, 0, self.memory(prefix, valid))
         return F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=self.pad)
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def decode(
         self, prefix, valid, temperature: float = 0.0, generator: torch.Generator | None = None
     ) -> Decoded:
         """Sequential decoding with a KV cache: greedy at temperature 0, else sampling."""
-        memory, past = self.memory(prefix, valid), None
-        batch = prefix.shape[0]
+        memory, batch, n = self.start_decode(prefix, valid), prefix.shape[0], self.max_tokens
+        logits = prefix.new_empty(batch, n, self.vocab)
+        tokens = torch.empty(batch, n, dtype=torch.long, device=prefix.device)
         inputs = torch.full((batch, 1), self.bos, dtype=torch.long, device=prefix.device)
-        tokens, probs = [], []
         done = torch.zeros(batch, dtype=torch.bool, device=prefix.device)
-        for position in range(self.max_tokens):
-            logits, kv = self.step(inputs, position, memory, past)
-            past = extend_cache(past, kv)
-            p = self.probabilities(logits[:, -1])
-            choice = pick(p, temperature, generator)
-            tokens.append(choice)
-            probs.append(p.gather(1, choice[:, None])[:, 0])
+        for position in range(n):
+            logits[:, position] = self.step(inputs, position, memory)[:, -1] + self.banned
+            tokens[:, position] = choice = pick(logits[:, position], temperature, generator)
             done |= choice == self.eos
             if bool(done.all()):
                 break
             inputs = choice[:, None]
-        return finish(torch.stack(tokens, 1), torch.stack(probs, 1), self.eos, len(tokens))
+        used = position + 1
+        return finish(tokens[:, :used], logits[:, :used], self.eos, used)
 
 
-def pick(p: torch.Tensor, temperature: float, generator) -> torch.Tensor:
+def pick(logits: torch.Tensor, temperature: float, generator) -> torch.Tensor:
     if temperature <= 0:
-        return p.argmax(-1)
-    scaled = (p.clamp_min(1e-12).log() / temperature).softmax(-1)
+        return logits.argmax(-1)
+    scaled = (logits.float() / temperature).softmax(-1)
     return torch.multinomial(scaled, 1, generator=generator)[:, 0]
 
 
-def extend_cache(past: list[KV] | None, new: list[KV], keep: int | None = None) -> list[KV]:
-    """Append the first ``keep`` positions of this pass's K/V to the cache."""
-    new = [(k[:, :, :keep], v[:, :, :keep]) for k, v in new]
-    if past is None:
-        return new
-    return [
-        (torch.cat([pk, k], 2), torch.cat([pv, v], 2))
-        for (pk, pv), (k, v) in zip(past, new, strict=True)
-    ]
-
-
-def finish(tokens: torch.Tensor, probs: torch.Tensor, eos: int, passes: int) -> Decoded:
-    """Cut each row at its first EOS; confidence is the mean top-1 probability up to it."""
+def finish(tokens: torch.Tensor, logits: torch.Tensor, eos: int, passes: int) -> Decoded:
+    """Cut each row at its first EOS; confidence is the mean probability of the chosen
+    tokens up to it (``logits`` already exclude PAD/BOS), computed once after decoding."""
+    probs = logits.float().softmax(-1).gather(-1, tokens[..., None])[..., 0]
     out, conf, finished = [], [], []
     for row, prob in zip(tokens.tolist(), probs, strict=True):
         end = row.index(eos) if eos in row else len(row)

@@ -35,9 +35,9 @@ class DiTBlock(nn.Module):
 
     def forward(self, x, cond, self_mask, prefix_kv=None, prefix_mask=None):
         s1, c1, g1, s2, c2, g2 = self.ada(F.silu(cond))[:, None].chunk(6, dim=-1)
-        x = x + g1 * self.attn(modulate(self.norm1(x), s1, c1), mask=self_mask)[0]
+        x = x + g1 * self.attn(modulate(self.norm1(x), s1, c1), mask=self_mask)
         if self.cross is not None:
-            x = x + self.cross(self.norm_cross(x), mask=prefix_mask, context_kv=prefix_kv)[0]
+            x = x + self.cross(self.norm_cross(x), mask=prefix_mask, context_kv=prefix_kv)
         return x + g2 * self.mlp(modulate(self.norm2(x), s2, c2))
 
 

@@ -1,21 +1,23 @@
 """Parallel fixed-point (Jacobi) decoding, as in PD-VLA, with exactness by construction.
 
-Every pass re-predicts all unverified positions at once from the current guess. Position
-``c`` (the first unverified one) only depends on verified tokens, so it is always right;
-each later prediction is right if every guess before it matched the new prediction. Those
-verified tokens, and their keys/values, are committed to the KV cache. The committed
-sequence is therefore exactly the greedy sequence, and each pass commits at least one
-token, so decoding never takes more passes than greedy and usually far fewer.
+Every pass re-predicts a window of unverified positions at once from the current guess.
+Position ``c`` (the first unverified one) only depends on verified tokens, so it is always
+right; each later prediction is right if every guess before it matched the new prediction.
+Those verified tokens keep their keys/values in the preallocated cache, and the next pass
+starts at the first unverified position, so passes run over a window that slides forward
+and never recompute verified positions. The committed sequence is therefore exactly the
+greedy sequence, and each pass commits at least one token, so decoding never takes more
+passes than greedy and usually fewer.
 """
 
 from __future__ import annotations
 
 import torch
 
-from .ar import ARHead, Decoded, extend_cache, finish
+from .ar import ARHead, Decoded, finish
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def jacobi_decode(
     head: ARHead,
     prefix: torch.Tensor,
@@ -38,31 +40,45 @@ def jacobi_decode(
     )
 
 
+def initial_inputs(head: ARHead, init: list[int] | None, device) -> tuple[torch.Tensor, list]:
+    """Input ``i`` is the token fed at position ``i``: BOS, then the guess shifted by one.
+    Tokens outside the action vocabulary (EOS/PAD in a seed) are kept; any token is a guess."""
+    n = head.max_tokens
+    guess = [0] * n  # an in-vocabulary guess
+    if init:
+        guess[: min(n, len(init))] = [int(t) for t in init[:n]]
+    inputs = torch.tensor([head.bos, *guess], dtype=torch.long, device=device)
+    return inputs, guess
+
+
 def _decode_one(head: ARHead, prefix, valid, init: list[int] | None, window: int | None):
     n = head.max_tokens
     window = window or n
-    device = prefix.device
-    guess = torch.zeros(n, dtype=torch.long, device=device)  # an in-vocabulary guess
-    if init:
-        seed = torch.tensor(init[:n], dtype=torch.long, device=device)
-        guess[: len(seed)] = seed
-    memory, past = head.memory(prefix, valid), None
-    bos = torch.tensor([head.bos], device=device)
+    memory = head.start_decode(prefix, valid)
+    inputs, guess = initial_inputs(head, init, prefix.device)
+    logits = prefix.new_empty(n, head.vocab)
     committed, passes = 0, 0
-    probs = torch.zeros(n, device=device)
     while committed < n:
         end = min(n, committed + window)
-        inputs = torch.cat([bos, guess[:-1]])[committed:end]
-        logits, kv = head.step(inputs[None], committed, memory, past)
-        p = head.probabilities(logits[0])
-        prediction = p.argmax(-1)
-        matched = (guess[committed : end - 1] == prediction[:-1]).long().cumprod(0).sum()
-        accepted = 1 + int(matched)
-        guess[committed:end] = prediction
-        probs[committed:end] = p.gather(1, prediction[:, None])[:, 0]
-        past = extend_cache(past, kv, accepted)
+        logits[committed:end] = head.step(inputs[None, committed:end], committed, memory)[0]
+        logits[committed:end] += head.banned
+        prediction = logits[committed:end].argmax(-1)
+        inputs[committed + 1 : end + 1] = prediction
+        predicted = prediction.tolist()
+        accepted = verified_count(guess[committed:end], predicted)
+        guess[committed:end] = predicted
         committed += accepted
         passes += 1
-        if bool((guess[:committed] == head.eos).any()):
+        if head.eos in predicted[:accepted]:
             break
-    return guess[None, :committed], probs[None, :committed], passes
+    tokens = inputs[None, 1 : committed + 1]
+    return tokens, logits[None, :committed], passes
+
+
+def verified_count(guess: list[int], predicted: list[int]) -> int:
+    """Prediction ``j`` is exact when guesses ``0..j-1`` equal predictions ``0..j-1``: the
+    first is always exact, and each matched guess verifies the next prediction."""
+    accepted = 1
+    while accepted < len(predicted) and guess[accepted - 1] == predicted[accepted - 1]:
+        accepted += 1
+    return accepted

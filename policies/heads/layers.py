@@ -10,8 +10,8 @@ from torch import nn
 
 
 class Attention(nn.Module):
-    """Multi-head attention. ``past`` (k, v) is prepended to this call's keys/values; the
-    keys/values of this call are returned so a decoder can cache exactly what it verified."""
+    """Multi-head attention. With a ``cache`` this call's keys/values are written at positions
+    ``at..`` of it and the queries attend over everything cached up to them (decoding)."""
 
     def __init__(self, d_model: int, n_heads: int) -> None:
         super().__init__()
@@ -32,20 +32,36 @@ class Attention(nn.Module):
         x: torch.Tensor,
         context: torch.Tensor | None = None,
         mask: torch.Tensor | None = None,
-        past=None,
+        cache: StaticKV | None = None,
+        at: int = 0,
         context_kv=None,
-    ):
+    ) -> torch.Tensor:
         q = self.split(self.q(x))
         k, v = (
             context_kv
             if context_kv is not None
             else self.keys_values(x if context is None else context)
         )
-        new_kv = (k, v)
-        if past is not None:
-            k, v = torch.cat([past[0], k], dim=2), torch.cat([past[1], v], dim=2)
+        if cache is not None:
+            k, v = cache.write(at, k, v)
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
-        return self.out(y.transpose(1, 2).flatten(2)), new_kv
+        return self.out(y.transpose(1, 2).flatten(2))
+
+
+class StaticKV:
+    """Preallocated keys/values of one attention layer for a whole decode. A pass writes its
+    positions in place and attends over the prefix up to them: no per-pass concatenation,
+    and guesses that failed verification are simply overwritten by the next pass."""
+
+    def __init__(self, batch: int, n_heads: int, length: int, d_model: int, like: torch.Tensor):
+        shape = (batch, n_heads, length, d_model // n_heads)
+        self.k, self.v = like.new_empty(shape), like.new_empty(shape)
+
+    def write(self, at: int, k: torch.Tensor, v: torch.Tensor):
+        end = at + k.shape[2]
+        self.k[:, :, at:end] = k
+        self.v[:, :, at:end] = v
+        return self.k[:, :, :end], self.v[:, :, :end]
 
 
 class MLP(nn.Sequential):

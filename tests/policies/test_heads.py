@@ -122,3 +122,26 @@ def test_sampling_is_reproducible_with_a_generator_and_respects_vocabulary():
     second = head.decode(prefix, valid, 1.0, torch.Generator().manual_seed(1))
     assert first.tokens == second.tokens
     assert all(0 <= t < head.pad for row in first.tokens for t in row)
+
+
+def test_cached_passes_match_one_uncached_pass():
+    """Writing K/V into the decode cache in uneven passes gives the teacher-forced logits."""
+    head = tiny_ar(max_tokens=12).eval()
+    prefix, valid = prefix_batch(batch=1)
+    inputs = torch.randint(0, 40, (1, 12), generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        full = head.step(inputs, 0, head.memory(prefix, valid))
+        memory = head.start_decode(prefix, valid)
+        parts = [head.step(inputs[:, a:b], a, memory) for a, b in ((0, 1), (1, 5), (5, 12))]
+    assert torch.allclose(torch.cat(parts, 1), full, atol=1e-5)
+
+
+def test_jacobi_accepts_seeds_with_special_tokens_and_reports_confidence():
+    head = tiny_ar(vocab=20, max_tokens=16)
+    prefix, valid = prefix_batch(batch=2, seed=4)
+    greedy = head.decode(prefix, valid)
+    junk = [[head.eos, head.pad, head.bos, 3], [head.eos] * 20]
+    jacobi = jacobi_decode(head, prefix, valid, init=junk, window=5)
+    assert jacobi.tokens == greedy.tokens
+    assert jacobi.confidence == pytest.approx(greedy.confidence, abs=1e-5)
+    assert all(0.0 < c <= 1.0 for c in jacobi.confidence)
