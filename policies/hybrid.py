@@ -27,7 +27,6 @@ from .heads.diffusion import DiffusionHead
 from .heads.jacobi import jacobi_decode
 from .tokenizers import ActionTokenizer, MalformedTokensError, build_tokenizer
 from .transforms import UniversalTransform, check_observation
-from .vision import fit_image
 
 GRIPPER_SLOT = slot_for(FieldKind.GRIPPER, 0)
 
@@ -57,7 +56,7 @@ class VLAPolicy(nn.Module):
     ) -> None:
         super().__init__()
         self.config = config
-        self.transform = UniversalTransform(stats)
+        self.transform = UniversalTransform(stats, image_size=config.vision.image_size)
         self.action_tokenizer = action_tokenizer
         n_emb, d, heads = len(self.transform.embodiments), config.d_model, config.n_heads
         self.backbone = Backbone(config, self.transform.embodiments, text_tokenizer)
@@ -155,9 +154,8 @@ class VLAPolicy(nn.Module):
     @torch.no_grad()
     def infer(self, observation: Observation) -> ActionChunk:
         check_observation(observation, self.config.cameras, self.transform)
-        size = self.config.vision.image_size
-        images = {cam: fit_image(observation.images[cam], size) for cam in self.config.cameras}
-        observation = dataclasses.replace(observation, images=images)
+        used = {cam: observation.images[cam] for cam in self.config.cameras}
+        observation = dataclasses.replace(observation, images=used)
         if self.history and self.history[-1].embodiment != observation.embodiment:
             self.history.clear()
         self.history.append(observation)

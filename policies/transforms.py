@@ -17,6 +17,8 @@ import numpy as np
 from actloop.control import EmbodimentSpec, Observation, get_embodiment, unknown_name_message
 from actloop.datasets.stats import STAT_FIELDS, KeyStats
 
+from .vision import fit_image
+
 KEYS = ("action", "state")
 
 
@@ -77,8 +79,9 @@ def stats_to_mapping(stats: Any) -> dict[str, dict[str, dict[str, list[float]]]]
 class UniversalTransform:
     """Native sample <-> normalised universal model inputs, for every embodiment in the stats."""
 
-    def __init__(self, stats: Any) -> None:
+    def __init__(self, stats: Any, image_size: int | None = None) -> None:
         self.stats = stats_to_mapping(stats)
+        self.image_size = image_size
         self.embodiments = tuple(sorted(self.stats))
         self.specs: dict[str, EmbodimentSpec] = {e: get_embodiment(e) for e in self.embodiments}
         self.action_norm = {e: self._normalizer(e, "action") for e in self.embodiments}
@@ -123,7 +126,7 @@ class UniversalTransform:
         state, state_mask = self.universal_state(sample["state"], embodiment)
         action, action_mask = self.universal_action(sample["action"], embodiment)
         return {
-            "images": {cam: np.ascontiguousarray(img) for cam, img in sample["images"].items()},
+            "images": {cam: self._fit(frames) for cam, frames in sample["images"].items()},
             "state": state,
             "state_mask": state_mask,
             "action": action,
@@ -135,13 +138,22 @@ class UniversalTransform:
             "embodiment_id": self.embodiment_id(embodiment),
         }
 
+    def _fit(self, frames: np.ndarray) -> np.ndarray:
+        """(k, H, W, 3) frames letterboxed to the encoder's size, the same in training and
+        serving, so a camera of another resolution never trains and runs differently."""
+        if self.image_size is None or frames.shape[1:3] == (self.image_size, self.image_size):
+            return np.ascontiguousarray(frames)
+        return np.stack([fit_image(frame, self.image_size) for frame in frames])
+
     def observation_inputs(self, history: list[Observation]) -> dict[str, Any]:
         """The last k observations (oldest first) -> one un-collated sample without actions."""
         latest = history[-1]
         states = [self.universal_state(o.state, latest.embodiment) for o in history]
         action_mask = self.spec(latest.embodiment).action_mask
         return {
-            "images": {cam: np.stack([o.images[cam] for o in history]) for cam in latest.images},
+            "images": {
+                cam: self._fit(np.stack([o.images[cam] for o in history])) for cam in latest.images
+            },
             "state": np.stack([s for s, _ in states]),
             "state_mask": states[0][1],
             "action_mask": action_mask,

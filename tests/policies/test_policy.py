@@ -147,6 +147,20 @@ def test_camera_frames_of_any_size_are_letterboxed_to_the_encoder_size(tiny_poli
     assert chunk.shape == (tiny_policy.config.horizon, 6) and np.isfinite(chunk).all()
 
 
+def test_training_and_serving_letterbox_frames_the_same_way(tiny_policy):
+    config, size = tiny_policy.config, tiny_policy.config.vision.image_size
+    sample = fake_sample(config, "so101")
+    wide = {cam: np.repeat(frames, 2, axis=2) for cam, frames in sample["images"].items()}
+    trained = tiny_policy.transform({**sample, "images": wide})
+    obs = fake_observation(config, "so101")
+    obs.images = {cam: frames[-1] for cam, frames in wide.items()}
+    served = tiny_policy.transform.observation_inputs([obs])
+    for cam in config.cameras:
+        assert trained["images"][cam].shape == (config.n_obs_steps, size, size, 3)
+        assert np.array_equal(trained["images"][cam][-1], fit_image(wide[cam][-1], size))
+        assert np.array_equal(served["images"][cam][-1], trained["images"][cam][-1])
+
+
 def test_transform_round_trip_is_the_exact_inverse(tiny_policy):
     transform = tiny_policy.training_transform()
     for embodiment in ("panda", "so101"):
