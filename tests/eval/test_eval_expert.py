@@ -1,0 +1,86 @@
+"""`actloop eval` end to end with the scripted expert: real MuJoCo, real ControlLoop,
+real worker processes, real mp4 files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from actloop.cli.main import main
+from actloop.eval.video import read_frame_count
+
+TASK = "panda/reach"
+
+
+@pytest.fixture(scope="module")
+def expert_eval(tmp_path_factory):
+    out = tmp_path_factory.mktemp("eval")
+    code = main(
+        [
+            "eval",
+            "--policy",
+            "expert",
+            "--task",
+            TASK,
+            "--episodes",
+            "2",
+            "--workers",
+            "2",
+            "--out",
+            str(out),
+            "--videos",
+            "1",
+        ]
+    )
+    assert code == 0
+    return out
+
+
+def test_eval_writes_json_with_wilson_ci(expert_eval):
+    result = json.loads((expert_eval / "result.json").read_text())
+    task = result["summary"]["tasks"][TASK]
+    assert task["episodes"] == 2 and len(result["episodes"]) == 2
+    assert 0.0 <= task["ci95"][0] <= task["success_rate"] <= task["ci95"][1] <= 1.0
+    assert {e["seed"] for e in result["episodes"]} == {1_000_000, 1_000_001}
+    assert all(e["length"] > 0 for e in result["episodes"])
+    assert result["summary"]["inference_latency_ms"]["count"] > 0
+
+
+def test_expert_succeeds(expert_eval):
+    result = json.loads((expert_eval / "result.json").read_text())
+    assert result["summary"]["overall"]["successes"] == 2
+
+
+def test_eval_writes_a_playable_video(expert_eval):
+    videos = sorted((expert_eval / "videos").glob("*.mp4"))
+    assert len(videos) == 1  # --videos 1: one success kept, the rest deleted
+    episode = next(
+        e for e in json.loads((expert_eval / "result.json").read_text())["episodes"] if e["video"]
+    )
+    assert read_frame_count(videos[0]) == episode["length"]
+
+
+def test_eval_writes_report_with_plots(expert_eval):
+    report = (expert_eval / "report.md").read_text()
+    assert f"| {TASK} | 2/2 |" in report and "Wilson" in report
+    for plot in ("success.png", "episode_lengths.png", "inference_latency.png"):
+        assert (expert_eval / plot).stat().st_size > 1000
+        assert f"]({plot})" in report
+
+
+def test_unknown_task_is_named(tmp_path, capsys):
+    code = main(
+        [
+            "eval",
+            "--policy",
+            "expert",
+            "--task",
+            "panda/reech",
+            "--episodes",
+            "1",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    assert code == 2
+    assert "did you mean: panda/reach" in capsys.readouterr().err
