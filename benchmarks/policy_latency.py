@@ -5,6 +5,7 @@ policy is first fitted for a few hundred steps on fake data so its AR head emits
 chunks (latency per pass does not depend on the weights; Jacobi's pass count does).
 
     /work/venv/bin/python benchmarks/policy_latency.py [--threads 1] [--fit-steps 600]
+        [--consistency-weight 1.0]   # also fit with Jacobi consistency training, compare
 """
 
 from __future__ import annotations
@@ -37,19 +38,37 @@ def median_ms(fn, repeats: int, warmup: int = 2) -> float:
     return statistics.median(times)
 
 
+class Fit:
+    """A policy fitted on a fixed batch of fake samples; ``more`` continues the same run, so
+    a fit can be extended to match another's CPU time (process time: one thread, and other
+    jobs on the box do not count against it)."""
+
+    def __init__(self, config, batch_size: int = 8) -> None:
+        torch.manual_seed(0)
+        self.policy = VLAPolicy.create(config, fake_stats(("panda",)))
+        self.samples = [fake_sample(self.policy.config, "panda", seed=i) for i in range(batch_size)]
+        self.batch = default_collate([self.policy.transform(s) for s in self.samples])
+        self.optimiser = torch.optim.AdamW(self.policy.parameters(), lr=1e-3)
+        self.steps, self.cpu_s = 0, 0.0
+
+    def more(self, steps: int = 0, until_cpu_s: float = 0.0) -> VLAPolicy:
+        self.policy.train()
+        start = time.process_time() - self.cpu_s
+        while steps > 0 or time.process_time() - start < until_cpu_s:
+            loss, metrics = self.policy.loss(self.batch)
+            self.optimiser.zero_grad()
+            loss.backward()
+            self.optimiser.step()
+            self.steps, steps = self.steps + 1, steps - 1
+        self.cpu_s = time.process_time() - start
+        shown = {k: round(v, 4) for k, v in metrics.items()}
+        print(f"  fitted {self.steps} steps ({self.cpu_s:.0f} CPU s) on fake samples: {shown}")
+        return self.policy.eval()
+
+
 def fitted_policy(config, steps: int, batch_size: int = 8) -> tuple[VLAPolicy, list[dict]]:
-    torch.manual_seed(0)
-    policy = VLAPolicy.create(config, fake_stats(("panda",)))
-    samples = [fake_sample(policy.config, "panda", seed=i) for i in range(batch_size)]
-    batch = default_collate([policy.transform(s) for s in samples])
-    optimiser = torch.optim.AdamW(policy.parameters(), lr=1e-3)
-    for _ in range(steps):
-        loss, metrics = policy.loss(batch)
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
-    print(f"  fitted {steps} steps on {batch_size} fake samples: {metrics}")
-    return policy.eval(), samples
+    fit = Fit(config, batch_size)
+    return fit.more(steps), fit.samples
 
 
 def observation(sample: dict) -> Observation:
@@ -76,7 +95,7 @@ def interleaved_medians(fns: dict, repeats: int, warmup: int = 2) -> dict[str, f
     return {name: statistics.median(t) for name, t in times.items()}
 
 
-def decoders(policy: VLAPolicy, obs: Observation) -> tuple[dict, list[int]]:
+def decoders(policy: VLAPolicy, obs: Observation, windows=()) -> tuple[dict, list[int]]:
     """Decode-only callables on ONE shared prefix (backbone run once, outside the timing)."""
     batch = policy.observation_batch([obs])
     with torch.inference_mode():
@@ -93,14 +112,21 @@ def decoders(policy: VLAPolicy, obs: Observation) -> tuple[dict, list[int]]:
         "Jacobi, cold start": lambda: jacobi_decode(policy.ar, prefix, valid, None, window),
         "Jacobi, diffusion-seeded": lambda: jacobi_decode(policy.ar, prefix, valid, seeded, window),
     }
+    for w in windows:
+        fns[f"Jacobi, cold start, window {w}"] = lambda w=w: jacobi_decode(
+            policy.ar, prefix, valid, None, w
+        )
     return fns, greedy.tokens[0]
 
 
-def decode_rows(policy: VLAPolicy, observations: list[Observation], repeats: int) -> None:
-    """Sequential (KV cache) vs Jacobi decoding, decode only, per observation and overall."""
+def decode_rows(
+    policy: VLAPolicy, observations: list[Observation], repeats: int, windows=()
+) -> dict:
+    """Sequential (KV cache) vs Jacobi decoding, decode only, per observation and overall;
+    returns {decoder: (mean passes, mean ms)}. Fails unless every decoder equals greedy."""
     runs: dict[str, list[tuple[int, float]]] = {}
     for i, obs in enumerate(observations):
-        fns, greedy = decoders(policy, obs)
+        fns, greedy = decoders(policy, obs, windows)
         ms = interleaved_medians(fns, repeats)
         for name, fn in fns.items():
             decoded = fn()
@@ -114,9 +140,38 @@ def decode_rows(policy: VLAPolicy, observations: list[Observation], repeats: int
     header = "decode only (mean over observations)"
     print(f"\n{header:40s} {'passes':>6s} {'ms':>7s} {'speed-up':>8s}")
     seq_ms = statistics.mean(ms for _, ms in runs["sequential"])
+    means = {}
     for name, values in runs.items():
-        passes, ms = (statistics.mean(column) for column in zip(*values, strict=True))
+        passes, ms = means[name] = [statistics.mean(column) for column in zip(*values, strict=True)]
         print(f"{name:40s} {passes:6.1f} {ms:7.2f} {seq_ms / ms:7.2f}x")
+    return means
+
+
+def consistency_rows(config, fit: Fit, observations, weight: float, repeats: int, windows) -> None:
+    """Same fit steps with and without the Jacobi consistency loss, then the plain fit
+    extended to the consistency fit's CPU time; decode-only rows side by side."""
+    baseline = decode_rows(fit.policy, observations, repeats, windows)
+    runs = {f"baseline, {fit.steps} steps, {fit.cpu_s:.0f} CPU s": baseline}
+    ar = dataclasses.replace(config.ar, consistency_weight=weight)
+    print(f"\nconsistency training: {ar}")
+    consistent = Fit(config.replace(ar=ar))
+    consistent.more(fit.steps)
+    name = f"consistency {weight}, {consistent.steps} steps, {consistent.cpu_s:.0f} CPU s"
+    runs[name] = decode_rows(consistent.policy, observations, repeats, windows)
+    print("\nbaseline continued to the consistency fit's CPU time:")
+    fit.more(until_cpu_s=consistent.cpu_s)
+    name = f"baseline, {fit.steps} steps, {fit.cpu_s:.0f} CPU s"
+    runs[name] = decode_rows(fit.policy, observations, repeats, windows)
+    title = "fit: Jacobi cold start (decode only, mean of 4 obs)"
+    print(f"\n{title:60s} {'seq ms':>7s} {'passes':>6s} {'ms':>6s}")
+    for name, rows in runs.items():
+        for decoder in (
+            "Jacobi, cold start",
+            *(f"Jacobi, cold start, window {w}" for w in windows),
+        ):
+            (_, seq), (passes, ms) = rows["sequential"], rows[decoder]
+            label = f"{name}{decoder.removeprefix('Jacobi, cold start')}"
+            print(f"{label:60s} {seq:7.2f} {passes:6.1f} {ms:6.2f} {seq / ms:5.2f}x identical")
 
 
 def actloop_rows(policy: VLAPolicy, obs: Observation, repeats: int) -> dict[str, float]:
@@ -224,6 +279,16 @@ def main() -> None:
     parser.add_argument("--fit-steps", type=int, default=600)
     parser.add_argument("--skip-lerobot", action="store_true")
     parser.add_argument(
+        "--extra-windows", default="", help="with --consistency-weight: also these, e.g. 32,48"
+    )
+    parser.add_argument(
+        "--consistency-weight",
+        type=float,
+        default=0.0,
+        help="instead of the end-to-end rows, compare Jacobi decoding after fitting with and "
+        "without the consistency loss at this weight (same steps, then same CPU time)",
+    )
+    parser.add_argument(
         "--conditioning-steps",
         type=int,
         default=0,
@@ -233,11 +298,17 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     print(f"threads={args.threads} load average before: {os.getloadavg()}")
     config = get_preset("small")
-    policy, samples = fitted_policy(config, args.fit_steps)
+    config = config.replace(ar=dataclasses.replace(config.ar, consistency_weight=0.0))
+    fit = Fit(config)
+    policy, samples = fit.more(args.fit_steps), fit.samples
     print(f"  actloop small parameters: {sum(p.numel() for p in policy.parameters())}")
     observations = [observation(s) for s in samples[:2]]
     observations += [observation(fake_sample(config, "panda", seed=100 + i)) for i in range(2)]
     print("  obs 0-1 were fitted on, obs 2-3 are held out")
+    if args.consistency_weight > 0:
+        windows = [int(w) for w in args.extra_windows.split(",") if w]
+        consistency_rows(config, fit, observations, args.consistency_weight, args.repeats, windows)
+        return
     decode_rows(policy, observations, args.repeats)
     rows = actloop_rows(policy, observations[0], args.repeats)
     if not args.skip_lerobot:

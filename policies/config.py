@@ -67,7 +67,12 @@ class ARConfig:
     """Causal token head. ``tokenizer`` names a registered universal action tokenizer.
     ``input_corruption``: the share of teacher-forced input tokens replaced by random ones in
     training, so predictions lean on the observation more than on exact previous tokens;
-    Jacobi decoding then verifies several tokens per pass (its output is greedy either way)."""
+    Jacobi decoding then verifies several tokens per pass (its output is greedy either way).
+    ``consistency_weight`` (0 disables) adds the Jacobi consistency loss of
+    ``heads/consistency.py``: true tokens from Jacobi-like states whose suffix is built by
+    ``consistency_states`` ("rollout": up to ``consistency_iterations`` no-grad Jacobi
+    iterations of the head itself; "noise": random tokens). It only changes how many passes
+    Jacobi needs; checkpoints saved before these fields existed load with the defaults."""
 
     depth: int = 3
     tokenizer: str = "fast"
@@ -76,6 +81,9 @@ class ARConfig:
     decoding: str = "jacobi"
     input_corruption: float = 0.5
     jacobi_window: int = 16
+    consistency_weight: float = 0.0
+    consistency_states: str = "rollout"
+    consistency_iterations: int = 3
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,8 @@ class PolicyConfig:
     ar_weight: float = 1.0
     ensemble_threshold: float = 0.97
     adapters: bool = False
+    # share of training samples whose proprioception is hidden (see Backbone.forward)
+    state_dropout: float = 0.0
 
     def replace(self, **changes: Any) -> PolicyConfig:
         return dataclasses.replace(self, **changes)

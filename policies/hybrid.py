@@ -23,6 +23,7 @@ from torch.utils.data import default_collate
 from .backbone import Backbone
 from .config import PolicyConfig, get_preset
 from .heads.ar import ARHead, Decoded
+from .heads.consistency import consistency_loss
 from .heads.diffusion import DiffusionHead
 from .heads.jacobi import jacobi_decode
 from .tokenizers import ActionTokenizer, MalformedTokensError, build_tokenizer
@@ -128,9 +129,19 @@ class VLAPolicy(nn.Module):
                 ar = self.ar.loss(prefix[fits], valid[fits], targets[fits])
                 total = total + self.config.ar_weight * ar
                 metrics["ar_loss"] = float(ar.detach())
+                total = total + self._consistency(prefix[fits], valid[fits], targets[fits], metrics)
             metrics["ar_too_long"] = float((~fits).sum())
         metrics["loss"] = float(total.detach())
         return total, metrics
+
+    def _consistency(self, prefix, valid, targets, metrics: dict) -> torch.Tensor:
+        """The optional Jacobi consistency term of the AR head (0 when disabled)."""
+        weight = self.config.ar_weight * self.config.ar.consistency_weight
+        if weight <= 0:
+            return prefix.new_zeros(())
+        loss = consistency_loss(self.ar, prefix, valid, targets)
+        metrics["ar_consistency_loss"] = float(loss.detach())
+        return weight * loss
 
     def token_targets(self, actions: torch.Tensor, masks: torch.Tensor):
         """Tokenise each chunk, append EOS, pad; chunks longer than max_tokens are left out."""
