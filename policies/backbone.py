@@ -24,6 +24,7 @@ class Backbone(nn.Module):
         self.state_step = nn.Parameter(torch.randn(config.n_obs_steps, d) * 0.02)
         self.embodiment = nn.Embedding(len(embodiments), d)
         self.norm = nn.LayerNorm(d)
+        self.state_dropout = config.state_dropout
 
     def forward(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
         """Returns prefix (B, P, d) and its validity mask (B, P); padded history is masked."""
@@ -32,7 +33,7 @@ class Backbone(nn.Module):
         step_valid = ~batch["obs_pad"].bool()
         visual_valid = step_valid.repeat_interleave(visual.shape[1] // steps, dim=1)
         text, text_valid = self.text(list(batch["instruction"]))
-        state_mask = batch["state_mask"].float()[:, None].expand(-1, steps, -1)
+        state_mask = self._drop_state(batch["state_mask"].float())[:, None].expand(-1, steps, -1)
         state_in = torch.cat([batch["state"].float() * state_mask, state_mask], dim=-1)
         state = self.state(state_in) + self.state_step[:steps]
         embodiment = self.embodiment(batch["embodiment_id"].long())[:, None]
@@ -40,3 +41,14 @@ class Backbone(nn.Module):
         always = torch.ones(batch_size, 1, dtype=torch.bool, device=prefix.device)
         valid = torch.cat([always, step_valid, visual_valid, text_valid.expand(batch_size, -1)], 1)
         return self.norm(prefix), valid
+
+    def _drop_state(self, state_mask: torch.Tensor) -> torch.Tensor:
+        """In training, hide the whole proprioceptive state of a random ``state_dropout``
+        share of samples. Demos start from one home pose and move in straight lines, so the
+        current state alone predicts every action after the first tick; without dropout the
+        policy learns that shortcut, never learns to find the goal in the images, and in
+        closed loop keeps going the way its first (vision-blind) chunk went."""
+        if not self.training or self.state_dropout <= 0:
+            return state_mask
+        keep = torch.rand(state_mask.shape[0], 1, device=state_mask.device) >= self.state_dropout
+        return state_mask * keep

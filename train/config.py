@@ -62,6 +62,7 @@ class TrainConfig:
     wandb: bool = False
     wandb_project: str = "actloop"
     image_size: int = 0  # 0: the policy preset's own
+    state_dropout: float = -1.0  # < 0: the policy preset's own (see Backbone._drop_state)
     data: DataConfig = field(default_factory=DataConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)

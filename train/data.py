@@ -56,6 +56,8 @@ def policy_config(cfg: TrainConfig) -> PolicyConfig:
     config = get_preset(cfg.policy).replace(
         mode=cfg.mode, diffusion_weight=diffusion_weight, ar_weight=ar_weight
     )
+    if cfg.state_dropout >= 0:
+        config = config.replace(state_dropout=cfg.state_dropout)
     if cfg.image_size:
         vision = dataclasses.replace(config.vision, image_size=cfg.image_size)
         config = config.replace(vision=vision)

@@ -110,3 +110,14 @@ def test_checkpoint_is_pickle_free_and_restores_everything(tmp_path):
     assert torch.equal(fresh_opt.state_dict()["state"][0]["exp_avg"], saved_moments)
     assert fresh_opt.param_groups[0]["betas"] == optimizer.param_groups[0]["betas"]
     assert torch.equal(torch.randn(3), expected_noise)  # RNG restored to the save point
+
+
+def test_state_dropout_reaches_the_policy_config_and_negative_keeps_the_preset():
+    from actloop.train.data import policy_config
+
+    cfg = get_preset("debug")
+    preset_value = policy_config(cfg).state_dropout
+    cfg.state_dropout = 0.5
+    assert policy_config(cfg).state_dropout == 0.5
+    cfg.state_dropout = -1.0
+    assert policy_config(cfg).state_dropout == preset_value
