@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-ACTLOOP = [sys.executable, "-m", "actloop.cli"]
+ACTLOOP = [sys.executable, "-P", "-m", "actloop.cli"]  # -P: repo root off sys.path
 TASKS = ("panda/reach", "panda/press_button", "panda/pick_place", "so101/reach", "so101/pick_place")
 SO101 = ("so101/reach", "so101/pick_place")
 ACT_TASKS = ("panda/press_button", "so101/pick_place")  # ACT is per embodiment: one store each

@@ -5,4 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh dev,lerobot,hardware
 export MUJOCO_GL="${MUJOCO_GL:-egl}"
-exec .venv/bin/python -m pytest "$@"
+# -P: never put the repository root on sys.path (its datasets/ would shadow HF datasets)
+export PYTHONSAFEPATH=1
+exec .venv/bin/python -P -m pytest "$@"
