@@ -110,8 +110,10 @@ def _collect(task: str, demos: int, data_dir: Path, image_size: int) -> Path:
 
     store = data_dir / f"{task.replace('/', '-')}.zarr"
     if store.exists() and EpisodeStore(str(store)).num_episodes >= demos:
-        print(f"[collect] reusing {store}")
-        return store
+        if _matches_current_sim(EpisodeStore(str(store)), task):
+            print(f"[collect] reusing {store}")
+            return store
+        print(f"[collect] {store} was recorded with another version of the sim; recollecting")
     shutil.rmtree(store, ignore_errors=True)
     parser = argparse.ArgumentParser()
     collect.add_arguments(parser)
@@ -127,6 +129,25 @@ def _collect(task: str, demos: int, data_dir: Path, image_size: int) -> Path:
     ]
     _stage(f"collect {task}", lambda: collect.run(parser.parse_args(argv)))
     return store
+
+
+def _matches_current_sim(store, task: str) -> bool:
+    """Reuse demos only if their first frame is what today's sim renders for that seed:
+    a store from an older scene would silently train on a task that no longer exists."""
+    import actloop.sim
+    import numpy as np
+
+    seed, first = store.meta(0).seed, store.episode(0)
+    size = first[f"images/{store.cameras[0]}"].shape[1]
+    env = actloop.sim.make(task, seed=seed, image_size=size)
+    try:
+        observation = env.reset(seed=seed)
+    finally:
+        env.disconnect()
+    same_images = all(
+        np.array_equal(observation.images[cam], first[f"images/{cam}"][0]) for cam in store.cameras
+    )
+    return same_images and np.allclose(observation.state, first["state"][0], atol=1e-5)
 
 
 def _train(cfg):
