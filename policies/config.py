@@ -18,13 +18,16 @@ from actloop.control import unknown_name_message
 class VisionConfig:
     """Any timm model by name. ``pretrained`` is a local weights file/dir or a hub id; None
     builds random weights from the architecture alone (no network). ``norm="group"`` swaps
-    BatchNorm for GroupNorm, which behaves at the batch sizes a CPU can afford."""
+    BatchNorm for GroupNorm, which behaves at the batch sizes a CPU can afford.
+    ``random_shift`` jitters training frames by up to that many pixels, the augmentation
+    that makes image policies learn from tens of demos (DrQ, Diffusion Policy's crops)."""
 
     model_name: str = "resnet10t"
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     pretrained: str | None = None
     image_size: int = 96
     norm: str = "group"
+    random_shift: int = 0  # training-only pad-and-crop shift in pixels (DrQ); 0 disables
 
 
 @dataclass(frozen=True)

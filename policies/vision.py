@@ -77,6 +77,8 @@ class VisionEncoder(nn.Module):
         stacked = torch.stack([images[camera] for camera in self.cameras], dim=2)
         batch, steps, cams = stacked.shape[:3]
         pixels = stacked.flatten(0, 2).permute(0, 3, 1, 2).float().div_(255.0)
+        if self.training and self.config.random_shift > 0:
+            pixels = random_shift(pixels, self.config.random_shift)
         pixels = (pixels - self.mean) / self.std
         features = self.trunk.forward_features(pixels).flatten(2).transpose(1, 2)
         tokens = self.project(features) + self.position
@@ -84,6 +86,19 @@ class VisionEncoder(nn.Module):
         tokens = tokens + self.camera_embedding[None, None, :, None]
         tokens = tokens + self.step_embedding[None, :steps, None, None]
         return tokens.flatten(1, 3)
+
+
+def random_shift(pixels: torch.Tensor, pad: int) -> torch.Tensor:
+    """Shift each (N, C, H, W) image by up to ``pad`` pixels: replicate-pad, then crop back
+    at a random offset per image, in one gather (no Python loop over the batch)."""
+    n, c, h, w = pixels.shape
+    padded = F.pad(pixels, (pad, pad, pad, pad), mode="replicate")
+    dy, dx = (torch.randint(0, 2 * pad + 1, (n, 1), device=pixels.device) for _ in range(2))
+    rows = torch.arange(h, device=pixels.device)[None] + dy  # (n, h)
+    cols = torch.arange(w, device=pixels.device)[None] + dx  # (n, w)
+    index = (rows[:, :, None] * (w + 2 * pad) + cols[:, None, :]).flatten(1)
+    flat = padded.flatten(2).gather(2, index[:, None, :].expand(-1, c, -1))
+    return flat.view(n, c, h, w)
 
 
 def fit_image(image: np.ndarray, size: int) -> np.ndarray:
