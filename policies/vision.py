@@ -43,7 +43,12 @@ def create_vision_model(config: VisionConfig) -> nn.Module:
     pretrained = config.pretrained is not None
     if pretrained:
         source = Path(config.pretrained)
-        overlay = {"file": str(source / "model.safetensors") if source.is_dir() else str(source)}
+        weights = source / "model.safetensors" if source.is_dir() else source
+        if source.exists() and weights.suffix != ".safetensors":
+            raise ValueError(  # a .pth/.bin would be unpickled by torch.load: never
+                f"vision weights {weights} must be a .safetensors file (nothing is unpickled)"
+            )
+        overlay = {"file": str(weights)}
         if not source.exists():
             overlay = {"hf_hub_id": config.pretrained}
         kwargs["pretrained_cfg_overlay"] = overlay

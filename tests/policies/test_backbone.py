@@ -88,3 +88,10 @@ def test_group_norm_replaces_batch_norm_and_any_timm_name_works():
 def test_unknown_timm_model_fails_at_construction():
     with pytest.raises(RuntimeError, match="Unknown model"):
         create_vision_model(VisionConfig("resnet_does_not_exist"))
+
+
+def test_vision_weights_that_would_need_unpickling_are_refused(tmp_path):
+    pickled = tmp_path / "vision.pth"
+    pickled.write_bytes(b"not loaded")
+    with pytest.raises(ValueError, match=r"vision\.pth must be a \.safetensors file"):
+        create_vision_model(VisionConfig("resnet10t", {}, str(pickled), 32))
