@@ -1,11 +1,25 @@
 """Emulated arms behind ptys, closed after every test so no thread or pty outlives it."""
 
+import sys
+
 import pytest
 from actloop.control import get_embodiment
 from actloop.hardware.calibration import calibration_from_limits
 from actloop.hardware.motors import make_bus
 from actloop.hardware.robot import ServoArm, arm_definition
 from actloop.sim.servo import EmulatedArm
+
+
+@pytest.fixture(autouse=True)
+def responsive_emulator_thread():
+    """The emulated servos answer from a thread of this process, so they share the GIL with
+    the SDK under test, whose receive loop spins holding it. Real servos answer from their
+    own silicon; a short switch interval keeps the emulator's reply latency near that
+    (drivers without retries, like LeRobot's ping, otherwise miss the odd reply)."""
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(0.0005)
+    yield
+    sys.setswitchinterval(previous)
 
 
 @pytest.fixture
