@@ -22,11 +22,10 @@ from .parts import (
     BOX,
     CAPSULE,
     CYLINDER,
-    add_floor,
-    add_light,
     axis_angle_quat,
     position_actuator,
     robot_geom,
+    standalone_spec,
 )
 
 # (a, d, alpha) per joint, modified DH, from Franka's robot documentation.
@@ -55,13 +54,7 @@ WHITE, GREY = (0.95, 0.95, 0.95, 1), (0.25, 0.25, 0.28, 1)
 def build_panda(spec: mujoco.MjSpec | None = None, prefix: str = "") -> mujoco.MjSpec:
     """Add the arm at the world origin; joints ``joint1..7``, fingers, site ``tcp``."""
     if spec is None:
-        spec = mujoco.MjSpec()
-        spec.modelname = "panda"
-        spec.option.timestep = 0.002
-        spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST  # stiff servos
-        spec.compiler.degree = False
-        add_floor(spec, prefix)
-        add_light(spec)
+        spec = standalone_spec("panda", prefix)
     base = spec.worldbody.add_body(name=f"{prefix}link0")
     parent = base
     for i, (a, d, alpha) in enumerate(DH):

@@ -60,6 +60,19 @@ def axis_angle_quat(axis, angle: float) -> list[float]:
     return [float(np.cos(half)), *(float(v) for v in np.sin(half) * axis)]
 
 
+def standalone_spec(name: str, prefix: str = "") -> mujoco.MjSpec:
+    """A fresh model holding one robot: floor, light, radians, and an implicit integrator
+    because the position servos are stiff. Used when a robot is built outside a scene."""
+    spec = mujoco.MjSpec()
+    spec.modelname = name
+    spec.option.timestep = 0.002
+    spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
+    spec.compiler.degree = False
+    add_floor(spec, prefix)
+    add_light(spec)
+    return spec
+
+
 def add_floor(spec, prefix: str = "") -> None:
     geom(spec.worldbody, PLANE, (2, 2, 0.05), rgba=(0.35, 0.37, 0.4, 1), name=f"{prefix}floor")
 

@@ -25,10 +25,9 @@ from .parts import (
     BOX,
     CAPSULE,
     CYLINDER,
-    add_floor,
-    add_light,
     position_actuator,
     robot_geom,
+    standalone_spec,
     visual,
 )
 
@@ -58,13 +57,7 @@ def build_so101(spec: mujoco.MjSpec | None = None, prefix: str = "") -> mujoco.M
     the grasp centre is the site ``{prefix}tcp``. The base sits at the world origin.
     """
     if spec is None:
-        spec = mujoco.MjSpec()
-        spec.modelname = "so101"
-        spec.option.timestep = 0.002
-        spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST  # stiff servos
-        spec.compiler.degree = False
-        add_floor(spec, prefix)
-        add_light(spec)
+        spec = standalone_spec("so101", prefix)
     # A caller's spec may keep MJCF's degree default; ranges are given in its unit.
     _UNIT[0] = 180.0 / math.pi if spec.compiler.degree else 1.0
     base = spec.worldbody.add_body(name=f"{prefix}base")
