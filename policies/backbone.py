@@ -28,18 +28,19 @@ class Backbone(nn.Module):
 
     def forward(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
         """Returns prefix (B, P, d) and its validity mask (B, P); padded history is masked."""
-        visual = self.vision(batch["images"])
         batch_size, steps = batch["state"].shape[:2]
+        text, text_valid = self.text(list(batch["instruction"]))
+        text, text_valid = text.expand(batch_size, -1, -1), text_valid.expand(batch_size, -1)
+        visual = self.vision(batch["images"], condition=masked_mean(text, text_valid))
         step_valid = ~batch["obs_pad"].bool()
         visual_valid = step_valid.repeat_interleave(visual.shape[1] // steps, dim=1)
-        text, text_valid = self.text(list(batch["instruction"]))
         state_mask = self._drop_state(batch["state_mask"].float())[:, None].expand(-1, steps, -1)
         state_in = torch.cat([batch["state"].float() * state_mask, state_mask], dim=-1)
         state = self.state(state_in) + self.state_step[:steps]
         embodiment = self.embodiment(batch["embodiment_id"].long())[:, None]
-        prefix = torch.cat([embodiment, state, visual, text.expand(batch_size, -1, -1)], dim=1)
+        prefix = torch.cat([embodiment, state, visual, text], dim=1)
         always = torch.ones(batch_size, 1, dtype=torch.bool, device=prefix.device)
-        valid = torch.cat([always, step_valid, visual_valid, text_valid.expand(batch_size, -1)], 1)
+        valid = torch.cat([always, step_valid, visual_valid, text_valid], 1)
         return self.norm(prefix), valid
 
     def _drop_state(self, state_mask: torch.Tensor) -> torch.Tensor:
@@ -52,3 +53,9 @@ class Backbone(nn.Module):
             return state_mask
         keep = torch.rand(state_mask.shape[0], 1, device=state_mask.device) >= self.state_dropout
         return state_mask * keep
+
+
+def masked_mean(tokens: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    """(B, L, d) averaged over the valid positions of each row -> (B, d)."""
+    weights = valid.to(tokens.dtype)[..., None]
+    return (tokens * weights).sum(1) / weights.sum(1).clamp(min=1.0)

@@ -28,6 +28,7 @@ class VisionConfig:
     image_size: int = 96
     norm: str = "group"
     random_shift: int = 0  # training-only pad-and-crop shift in pixels (DrQ); 0 disables
+    film: bool = False  # the instruction modulates every trunk stage (policies/film.py)
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class TextConfig:
             "max_position_embeddings": 64,
         }
     )
-    max_length: int = 32
+    max_length: int = 64  # bytes with the default tokenizer: the longest template is ~55
     freeze: bool = False
 
 
@@ -148,7 +149,6 @@ def _tiny() -> PolicyConfig:
         vision=VisionConfig("resnet10t", {"channels": (8, 16, 32, 32), "stem_width": 8}, None, 32),
         text=TextConfig(
             model_config={**TextConfig().model_config, "hidden_size": 32, "intermediate_size": 64},
-            max_length=16,
         ),
         diffusion=DiffusionConfig(depth=2),
         ar=ARConfig(depth=2, max_tokens=64),
@@ -161,7 +161,12 @@ def _tiny() -> PolicyConfig:
 def _small() -> PolicyConfig:
     return PolicyConfig(
         name="small",
-        vision=VisionConfig("resnet10t", {"channels": (32, 64, 128, 256), "stem_width": 32}),
+        vision=VisionConfig(
+            "resnet10t",
+            {"channels": (32, 64, 128, 256), "stem_width": 32},
+            random_shift=4,
+            film=True,
+        ),
     )
 
 

@@ -8,6 +8,7 @@ because a robot repeats one instruction for hundreds of ticks.
 
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict
 
 import torch
@@ -63,11 +64,14 @@ class TextEncoder(nn.Module):
         self.config = config
         self.tokenizer = tokenizer if tokenizer is not None else load_tokenizer(config)
         self.model = build_text_model(config, len(self.tokenizer))
+        positions = getattr(self.model.config, "max_position_embeddings", None) or config.max_length
+        self.max_length = min(config.max_length, positions)  # a pretrained model may cap it
         if config.freeze:
             self.model.requires_grad_(False)
         self.project = nn.Linear(self.model.config.hidden_size, d_model)
         self.cache: OrderedDict[str, tuple[torch.Tensor, torch.Tensor]] = OrderedDict()
         self.cache_size = cache_size
+        self._warned: set[str] = set()
 
     def train(self, mode: bool = True) -> TextEncoder:
         if mode:  # weights may change while training; cached embeddings would go stale
@@ -91,13 +95,26 @@ class TextEncoder(nn.Module):
 
     def _encode(self, instructions: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
         device = self.project.weight.device
+        self._warn_if_truncated(instructions)
         encoded = self.tokenizer(
             list(instructions),
             padding="max_length",
             truncation=True,
-            max_length=self.config.max_length,
+            max_length=self.max_length,
             return_tensors="pt",
         )
         mask = encoded["attention_mask"].to(device)
         hidden = self.model(input_ids=encoded["input_ids"].to(device), attention_mask=mask)
         return self.project(hidden.last_hidden_state), mask.bool()
+
+    def _warn_if_truncated(self, instructions: list[str]) -> None:
+        """Truncation drops words (with byte tokens, the target's colour first): say so."""
+        limit = self.max_length
+        for text, ids in zip(instructions, self.tokenizer(instructions)["input_ids"], strict=True):
+            if len(ids) > limit and text not in self._warned:
+                self._warned.add(text)
+                warnings.warn(
+                    f"instruction {text!r} is {len(ids)} tokens; only the first {limit} are "
+                    "used (raise text.max_length)",
+                    stacklevel=3,
+                )

@@ -16,6 +16,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .config import VisionConfig
+from .film import add_film, conditioned
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -69,6 +70,8 @@ class VisionEncoder(nn.Module):
         with torch.no_grad():
             probe = torch.zeros(1, 3, config.image_size, config.image_size)
             features = self.trunk.forward_features(probe)
+        if config.film:
+            add_film(self.trunk, d_model)
         channels, height, width = features.shape[1:]
         self.tokens_per_image = height * width
         self.project = nn.Linear(channels, d_model)
@@ -78,19 +81,30 @@ class VisionEncoder(nn.Module):
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
 
-    def forward(self, images: dict[str, torch.Tensor]) -> torch.Tensor:
+    def forward(
+        self, images: dict[str, torch.Tensor], condition: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """``condition`` (B, d_model), the pooled instruction, drives FiLM when enabled."""
         stacked = torch.stack([images[camera] for camera in self.cameras], dim=2)
         batch, steps, cams = stacked.shape[:3]
         pixels = stacked.flatten(0, 2).permute(0, 3, 1, 2).float().div_(255.0)
         if self.training and self.config.random_shift > 0:
             pixels = random_shift(pixels, self.config.random_shift)
         pixels = (pixels - self.mean) / self.std
-        features = self.trunk.forward_features(pixels).flatten(2).transpose(1, 2)
+        features = self._features(pixels, condition, per_sample=steps * cams)
         tokens = self.project(features) + self.position
         tokens = tokens.view(batch, steps, cams, self.tokens_per_image, -1)
         tokens = tokens + self.camera_embedding[None, None, :, None]
         tokens = tokens + self.step_embedding[None, :steps, None, None]
         return tokens.flatten(1, 3)
+
+    def _features(self, pixels: torch.Tensor, condition, per_sample: int) -> torch.Tensor:
+        if not self.config.film:
+            return self.trunk.forward_features(pixels).flatten(2).transpose(1, 2)
+        if condition is None:
+            raise ValueError("this vision encoder uses FiLM: pass the instruction condition")
+        with conditioned(self.trunk, condition.repeat_interleave(per_sample, dim=0)):
+            return self.trunk.forward_features(pixels).flatten(2).transpose(1, 2)
 
 
 def random_shift(pixels: torch.Tensor, pad: int) -> torch.Tensor:
