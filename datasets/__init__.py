@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .errors import CorruptDataError, SchemaError, StoreError, WriterError
+from .errors import CorruptDataError, SchemaError, StoreError, StoreLockedError, WriterError
 from .stats import RANGE_EPS, KeyStats, NormStats
 
 _LAZY = {
@@ -32,6 +32,7 @@ __all__ = [
     "NormStats",
     "SchemaError",
     "StoreError",
+    "StoreLockedError",
     "WriterError",
     *_LAZY,
 ]

@@ -23,3 +23,7 @@ class CorruptDataError(StoreError):
 
 class WriterError(StoreError):
     """The background writer failed; the episode it was writing was not committed."""
+
+
+class StoreLockedError(StoreError):
+    """Another writer holds the store (``lock.py``)."""

@@ -20,7 +20,8 @@ from actloop.control import EpisodeInfo, Step
 
 from .episodes import check_fps
 from .errors import SchemaError, WriterError
-from .layout import IMAGE_CHUNK_FRAMES, IMAGE_PREFIX
+from .layout import IMAGE_CHUNK_FRAMES, IMAGE_PREFIX, local_path
+from .lock import WriterLock
 from .sink import Frame, StoreSink
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,8 @@ _STOP = object()
 
 
 class EpisodeWriter:
-    """Creates or appends to the store at ``path_or_url``; one writer per store at a time."""
+    """Creates or appends to the store at ``path_or_url``; one writer per store at a time,
+    enforced for local stores (a second writer raises ``StoreLockedError``)."""
 
     def __init__(
         self,
@@ -38,7 +40,13 @@ class EpisodeWriter:
         image_chunk_frames: int = IMAGE_CHUNK_FRAMES,
     ) -> None:
         self.url = str(path_or_url)
-        self._sink = StoreSink(self.url, image_chunk_frames)  # opens in the caller: errors here
+        self._lock = _lock_local_store(self.url)
+        try:
+            self._sink = StoreSink(self.url, image_chunk_frames)  # opens here: errors here
+        except BaseException:
+            if self._lock is not None:
+                self._lock.release()
+            raise
         self._queue: queue.Queue = queue.Queue(maxsize=max_queued_steps)
         self._error: BaseException | None = None
         self._open_episode: EpisodeInfo | None = None
@@ -92,6 +100,8 @@ class EpisodeWriter:
         self._closed = True
         self._queue.put(_STOP)
         self._thread.join()
+        if self._lock is not None:
+            self._lock.release()
         self._raise_thread_error()
 
     def __enter__(self) -> EpisodeWriter:
@@ -170,6 +180,14 @@ class EpisodeWriter:
                 self._sink.discard()
             finally:
                 self._queue.task_done()
+
+
+def _lock_local_store(url: str) -> WriterLock | None:
+    path = local_path(url)
+    if path is None:
+        return None
+    path.mkdir(parents=True, exist_ok=True)
+    return WriterLock(path)
 
 
 def _episode_fields(info: EpisodeInfo, url: str) -> dict[str, Any]:
