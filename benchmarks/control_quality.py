@@ -53,7 +53,13 @@ def demos(args) -> None:
 
 
 def train(args, name: str, tasks, steps: int) -> tuple[Path, float]:
+    """Train once per run name: a finished run (policy + wall time on disk) is reused, so the
+    cross-embodiment stage's "mixed" policy is the very one the actloop stage evaluated."""
     run = args.out / name
+    timing = run / "wall_seconds.json"
+    if timing.exists() and (run / "policy" / "config.json").exists():
+        print(f"# reusing {run} (delete it to retrain)")
+        return run / "policy", json.loads(timing.read_text())["train_seconds"]
     stores = [str(store(args.out, t)) for t in tasks]
     seconds = sh(
         [
@@ -69,7 +75,7 @@ def train(args, name: str, tasks, steps: int) -> tuple[Path, float]:
             *stores,
         ]
     )
-    (run / "wall_seconds.json").write_text(json.dumps({"train_seconds": seconds}))
+    timing.write_text(json.dumps({"train_seconds": seconds}))
     return run / "policy", seconds
 
 
@@ -121,7 +127,7 @@ def act_stage(args) -> None:
 
 def cross_stage(args) -> None:
     alone, t1 = train(args, "so101_alone", SO101, args.steps)
-    mixed, t2 = train(args, "so101_mixed", TASKS, args.steps)
+    mixed, t2 = train(args, "actloop_all", TASKS, args.steps)  # SO-101 + Panda demos
     report("SO-101 demos alone", evaluate(args, str(alone), SO101, "so101_alone"), t1)
     report("SO-101 + Panda demos", evaluate(args, str(mixed), SO101, "so101_mixed"), t2)
     compare(args, "so101_alone", "so101_mixed")

@@ -72,6 +72,7 @@ class ServoArm:
         instruction: str = "",
         max_stale_reads: int = 3,
         health_every: int = 5,
+        bus_watchdog_s: float = 0.1,
         bus: MotorBus | None = None,
         **bus_options: object,
     ) -> None:
@@ -82,6 +83,8 @@ class ServoArm:
         self.cameras = dict(cameras or {})
         self.instruction = instruction
         self.max_stale_reads = max_stale_reads
+        self.bus_watchdog_s = bus_watchdog_s  # 0: leave the firmware watchdog off
+        self._watchdog_armed = False
         self.health_every = health_every
         self.teardown_report: dict[str, object] = {}
         self._joints = [f.name for f in self.spec.action_fields]
@@ -100,6 +103,10 @@ class ServoArm:
         try:
             self.calibration.check_against(self.spec.name, self.bus)
             with self.bus.patient():
+                tripped = self.bus.clear_bus_watchdog(self._joints)
+                if tripped:
+                    log.warning("bus watchdog had stopped %s (bus silent); cleared", tripped)
+                self._watchdog_armed = False
                 present = self.bus.sync_read("present_position", self._joints)
                 self.bus.sync_write("goal_position", present)  # torque on must not jump
                 self.bus.enable_torque(self._joints)
@@ -162,11 +169,18 @@ class ServoArm:
         }
         self.bus.sync_write("goal_position", steps)
         self._last_command = self._to_radians(steps)
+        if not self._watchdog_armed and self.bus_watchdog_s > 0:
+            # Armed at the first command, not at connect: loading a policy between the two
+            # may leave the bus silent, and that pause must not trip it.
+            self._watchdog_armed = self.bus.arm_bus_watchdog(self.bus_watchdog_s, self._joints)
         return self._last_command.copy()
 
     # -- safe stopping ---------------------------------------------------------------
     def park(self, seconds: float = 1.5) -> None:
         """Move to the park pose at the step limit, so cutting torque cannot drop the arm."""
+        if self._watchdog_armed:  # a tripped motor ignores goals: clear it so it can park
+            self._watchdog_armed = False
+            self.bus.clear_bus_watchdog(self._joints)
         target = np.array([self.definition.park_pose.get(j, 0.0) for j in self._joints])
         target = np.clip(target, self.spec.action_low, self.spec.action_high)
         # From the last goal, not the measured state: servos lag, and a step measured from
@@ -215,6 +229,11 @@ class ServoArm:
         return self._to_radians(present)
 
     def _read_health(self) -> None:
+        if self._watchdog_armed and (tripped := self._tripped_watchdog()):
+            raise RobotFault(
+                f"{self.spec.name}: bus watchdog stopped {tripped}: the bus was silent for over "
+                f"{self.bus_watchdog_s * 1e3:.0f} ms, and those motors now ignore goals"
+            )
         for key, register in (("temperature", "present_temperature"), ("load", "present_load")):
             try:
                 values = self.bus.sync_read(register, self._joints)
@@ -225,6 +244,12 @@ class ServoArm:
             if key == "load" and np.abs(sample).max() > 1.0:
                 continue  # beyond stall: a misattributed reply, not a load; keep the last one
             self._health[key] = sample
+
+    def _tripped_watchdog(self) -> list[str]:
+        try:
+            return self.bus.tripped_bus_watchdog(self._joints)
+        except BusError:
+            return []  # sampled like the other health registers: the next sample retries
 
     def _to_radians(self, steps: Mapping[str, int]) -> np.ndarray:
         return np.array([self.calibration.motors[j].to_radians(steps[j]) for j in self._joints])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import importlib
+import math
 import select
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -63,6 +64,10 @@ class MotorBus:
     protocol: ClassVar[float]
     models: ClassVar[dict[str, MotorModel]]
     homing_sign: ClassVar[int]  # present = physical + homing_sign * homing offset
+    # The firmware fail-safe's tick (Dynamixel Bus Watchdog, 20 ms); None: there is none.
+    bus_watchdog_unit_s: ClassVar[float | None] = None
+    # Status error bits meaning "instruction refused, nothing written" (others are alerts).
+    refusal_bits: ClassVar[int] = 0
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -254,6 +259,36 @@ class MotorBus:
                 failed.append(motor)
         return failed
 
+    # -- firmware bus watchdog ------------------------------------------------------------
+    def arm_bus_watchdog(self, seconds: float, motors: Iterable[str] | None = None) -> bool:
+        """Have each motor stop where it is once the bus has been silent for ``seconds``
+        with torque on: the one guard that still works when the host process dies or
+        hangs. Returns False where the firmware has no such register (Feetech STS)."""
+        if self.bus_watchdog_unit_s is None:
+            return False
+        units = min(127, max(1, math.ceil(seconds / self.bus_watchdog_unit_s)))
+        for motor in self.motors if motors is None else motors:
+            self.write("bus_watchdog", motor, units)
+        return True
+
+    def clear_bus_watchdog(self, motors: Iterable[str] | None = None) -> list[str]:
+        """Disarm, and clear a trip (-1, which leaves goal registers read-only until
+        cleared). Returns the motors that had tripped."""
+        if self.bus_watchdog_unit_s is None:
+            return []
+        names = list(self.motors if motors is None else motors)
+        tripped = self.tripped_bus_watchdog(names)
+        for motor in names:
+            self.write("bus_watchdog", motor, 0)
+        return tripped
+
+    def tripped_bus_watchdog(self, motors: Iterable[str] | None = None) -> list[str]:
+        """Motors whose watchdog fired: they stopped, and silently ignore sync-written goals."""
+        if self.bus_watchdog_unit_s is None:
+            return []
+        values = self.sync_read("bus_watchdog", motors)
+        return [motor for motor, value in values.items() if value == -1]
+
     # -- internals -------------------------------------------------------------------
     def _motor(self, name: str) -> Motor:
         try:
@@ -293,6 +328,10 @@ class MotorBus:
             if result == self.sdk.COMM_SUCCESS:
                 if motor_id is not None:
                     self.servo_errors[motor_id] = error
+                if error & self.refusal_bits:  # the motor answered no: retrying will not help
+                    self.stats.failures += 1
+                    refusal = self._packets.getRxPacketError(error & self.refusal_bits)
+                    raise BusError(f"{self.port_name}: {what} refused by the motor: {refusal}")
                 return payload
             reason = self._packets.getTxRxResult(result) or f"result {result}"
             self.stats.by_reason[reason] += 1

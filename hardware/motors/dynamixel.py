@@ -12,6 +12,8 @@ class DynamixelBus(MotorBus):
     protocol = 2.0
     homing_sign = 1  # present = physical + homing offset
     models = DYNAMIXEL_MODELS
+    bus_watchdog_unit_s = 0.02  # Bus Watchdog (98), X-series firmware >= v38
+    refusal_bits = 0x7F  # Protocol 2.0 error number (range, length, access...); 0x80: alert
 
     def unlock_eeprom(self, motor: str) -> None:
         """X-series EEPROM is writable only with torque off."""

@@ -74,7 +74,8 @@ class ServoBusEmulator:
     def _serve(self) -> None:
         buffer = bytearray()
         while not self._stop.is_set():
-            ready, _, _ = select.select([self._master], [], [], 0.02)
+            ready, _, _ = select.select([self._master], [], [], 0.01)
+            self._check_bus_watchdogs()
             if not ready:
                 continue
             try:
@@ -83,6 +84,9 @@ class ServoBusEmulator:
                 return
             while (instruction := self.framing.parse(buffer)) is not None:
                 self.counts[f"instruction_{instruction.code:#04x}"] += 1
+                heard = time.perf_counter()
+                for servo in self.servos.values():
+                    servo.last_instruction = heard
                 handler = self._handlers.get(instruction.code)
                 if handler is None:
                     continue  # unknown instruction: real servos stay silent
@@ -91,8 +95,19 @@ class ServoBusEmulator:
                 except (IndexError, ValueError):
                     self.counts["malformed"] += 1
 
-    def _reply(self, servo: EmulatedServo, params: bytes = b"") -> None:
-        packet, delay = self.faults.apply(self.framing.status(servo.id, servo.error_bits, params))
+    def _check_bus_watchdogs(self) -> None:
+        """Stop every servo whose bus watchdog ran out, with physics advanced to now."""
+        now = time.perf_counter()
+        expired = [s for s in self.servos.values() if s.watchdog_expired(now)]
+        if expired:
+            self.plant.sync()
+            for servo in expired:
+                servo.trip_watchdog()
+                self.counts["bus_watchdog_trips"] += 1
+
+    def _reply(self, servo: EmulatedServo, params: bytes = b"", error: int = 0) -> None:
+        status = self.framing.status(servo.id, servo.error_bits | error, params)
+        packet, delay = self.faults.apply(status)
         if packet is None:
             return
         if delay:
@@ -134,9 +149,9 @@ class ServoBusEmulator:
     def _write(self, inst: Instruction) -> None:
         address, data = self._address(inst.params, 0), inst.params[self.framing.addr_width :]
         for servo in self._targets(inst.servo_id):
-            self._store(servo, address, data)
+            stored = self._store(servo, address, data)
             if inst.servo_id != BROADCAST_ID:
-                self._reply(servo)
+                self._reply(servo, error=0 if stored else self.framing.range_error)
 
     def _sync_read(self, inst: Instruction) -> None:
         width = self.framing.addr_width
@@ -167,9 +182,10 @@ class ServoBusEmulator:
                 length = int.from_bytes(inst.params[at + 3 : at + 5], "little")
                 self._reply(servo, servo.read(address, length) or b"")
 
-    def _store(self, servo: EmulatedServo, address: int, data: bytes) -> None:
+    def _store(self, servo: EmulatedServo, address: int, data: bytes) -> bool:
         self.plant.sync()  # physics up to now runs under the old goal
-        servo.write(address, data)
+        stored = servo.write(address, data)
         goal = servo.model.registers["goal_position"]
-        if address <= goal.address < address + len(data):
+        if stored and address <= goal.address < address + len(data):
             self.goal_log.append((time.perf_counter(), servo.id, servo.get("goal_position")))
+        return stored

@@ -28,6 +28,7 @@ class Framing(Protocol):
         ...
 
     addr_width: int
+    range_error: int  # status error bits for a refused write
 
     def status(self, servo_id: int, error: int, params: bytes) -> bytes: ...
 
@@ -72,6 +73,7 @@ class FeetechFraming:
     """``FF FF | id | len | inst | params | ~sum``; len counts inst + params + checksum."""
 
     name = "feetech"
+    range_error = 0  # the STS status byte has no bit for a refused write
     max_length = 250
     addr_width = 1  # register addresses and lengths are one byte on the wire
 
@@ -111,6 +113,7 @@ class DynamixelFraming:
     """``FF FF FD 00 | id | len(2) | inst | params | crc(2)`` with byte stuffing."""
 
     name = "dynamixel"
+    range_error = 0x04  # Protocol 2.0 status error number: Data Range Error
     header = b"\xff\xff\xfd\x00"
     max_length = 1024
     addr_width = 2

@@ -8,8 +8,12 @@ physical target, so calibration written over the wire really moves the zero.
 from __future__ import annotations
 
 import threading
+import time
 
 from .models import ServoModel
+
+WATCHDOG_UNIT_S = 0.02  # Dynamixel Bus Watchdog (98) counts in 20 ms
+GOAL_REGISTERS = ("goal_position", "goal_velocity")
 
 
 class EmulatedServo:
@@ -25,6 +29,7 @@ class EmulatedServo:
         self.physical = float(model.steps_per_turn // 2 + mount_offset)
         self.temperature = float(model.defaults.get("present_temperature", 30))
         self.heating_per_s = 0.0  # fault injection: an overheating servo
+        self.last_instruction = time.perf_counter()  # any packet on the bus counts
 
     # -- registers by name -------------------------------------------------------
     def get(self, name: str) -> int:
@@ -44,8 +49,11 @@ class EmulatedServo:
             return bytes(self.memory[address : address + length])
 
     def write(self, address: int, data: bytes) -> bool:
+        """False for a write the firmware refuses (answered with a range error)."""
         if address + len(data) > len(self.memory) or not data:
             return False
+        if self.watchdog_tripped and self._touches_goal(address, len(data)):
+            return False  # goal registers are read-only until Bus Watchdog is cleared
         with self.lock:
             self.memory[address : address + len(data)] = data
         return True
@@ -57,6 +65,33 @@ class EmulatedServo:
     @property
     def error_bits(self) -> int:
         return self.model.overheat_error_bit if self.overheated else 0
+
+    # -- Dynamixel Bus Watchdog (98) ---------------------------------------------
+    @property
+    def watchdog_tripped(self) -> bool:
+        return "bus_watchdog" in self.model.registers and self.get("bus_watchdog") == -1
+
+    def watchdog_expired(self, now: float) -> bool:
+        """X-series firmware: with torque on and Bus Watchdog at N > 0, a bus silent for
+        longer than N x 20 ms stops the horn where it is and latches the register at -1."""
+        if "bus_watchdog" not in self.model.registers or not self.torque_on:
+            return False
+        period = self.get("bus_watchdog")
+        return period > 0 and now - self.last_instruction > period * WATCHDOG_UNIT_S
+
+    def trip_watchdog(self) -> None:
+        with self.lock:
+            self.set("goal_position", self.get("present_position"))
+            self.set("bus_watchdog", -1)
+
+    def _touches_goal(self, address: int, length: int) -> bool:
+        registers = self.model.registers
+        return any(
+            address < registers[name].address + registers[name].size
+            and registers[name].address < address + length
+            for name in GOAL_REGISTERS
+            if name in registers
+        )
 
     @property
     def overheated(self) -> bool:
