@@ -20,7 +20,9 @@ class VisionConfig:
     builds random weights from the architecture alone (no network). ``norm="group"`` swaps
     BatchNorm for GroupNorm, which behaves at the batch sizes a CPU can afford.
     ``random_shift`` jitters training frames by up to that many pixels, the augmentation
-    that makes image policies learn from tens of demos (DrQ, Diffusion Policy's crops)."""
+    that makes image policies learn from tens of demos (DrQ, Diffusion Policy's crops).
+    ``film`` and ``keypoints`` are how the heads learn *where* the named object is: see
+    ``film.py`` and ``keypoints.py``."""
 
     model_name: str = "resnet10t"
     model_kwargs: dict[str, Any] = field(default_factory=dict)
@@ -29,6 +31,7 @@ class VisionConfig:
     norm: str = "group"
     random_shift: int = 0  # training-only pad-and-crop shift in pixels (DrQ); 0 disables
     film: bool = False  # the instruction modulates every trunk stage (policies/film.py)
+    keypoints: int = 0  # spatial-softmax keypoint tokens per image (policies/keypoints.py)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from torch.nn import functional as F
 
 from .config import VisionConfig
 from .film import add_film, conditioned
+from .keypoints import KeypointTokens
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -73,9 +74,12 @@ class VisionEncoder(nn.Module):
         if config.film:
             add_film(self.trunk, d_model)
         channels, height, width = features.shape[1:]
-        self.tokens_per_image = height * width
         self.project = nn.Linear(channels, d_model)
-        self.position = nn.Parameter(torch.randn(self.tokens_per_image, d_model) * 0.02)
+        self.position = nn.Parameter(torch.randn(height * width, d_model) * 0.02)
+        self.keypoints = (
+            KeypointTokens(channels, config.keypoints, d_model) if config.keypoints else None
+        )
+        self.tokens_per_image = height * width + config.keypoints
         self.camera_embedding = nn.Parameter(torch.randn(len(cameras), d_model) * 0.02)
         self.step_embedding = nn.Parameter(torch.randn(n_obs_steps, d_model) * 0.02)
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
@@ -91,20 +95,22 @@ class VisionEncoder(nn.Module):
         if self.training and self.config.random_shift > 0:
             pixels = random_shift(pixels, self.config.random_shift)
         pixels = (pixels - self.mean) / self.std
-        features = self._features(pixels, condition, per_sample=steps * cams)
-        tokens = self.project(features) + self.position
+        feature_map = self._feature_map(pixels, condition, per_sample=steps * cams)
+        tokens = self.project(feature_map.flatten(2).transpose(1, 2)) + self.position
+        if self.keypoints is not None:
+            tokens = torch.cat([tokens, self.keypoints(feature_map)], dim=1)
         tokens = tokens.view(batch, steps, cams, self.tokens_per_image, -1)
         tokens = tokens + self.camera_embedding[None, None, :, None]
         tokens = tokens + self.step_embedding[None, :steps, None, None]
         return tokens.flatten(1, 3)
 
-    def _features(self, pixels: torch.Tensor, condition, per_sample: int) -> torch.Tensor:
+    def _feature_map(self, pixels: torch.Tensor, condition, per_sample: int) -> torch.Tensor:
         if not self.config.film:
-            return self.trunk.forward_features(pixels).flatten(2).transpose(1, 2)
+            return self.trunk.forward_features(pixels)
         if condition is None:
             raise ValueError("this vision encoder uses FiLM: pass the instruction condition")
         with conditioned(self.trunk, condition.repeat_interleave(per_sample, dim=0)):
-            return self.trunk.forward_features(pixels).flatten(2).transpose(1, 2)
+            return self.trunk.forward_features(pixels)
 
 
 def random_shift(pixels: torch.Tensor, pad: int) -> torch.Tensor:
