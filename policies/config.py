@@ -37,9 +37,14 @@ class VisionConfig:
 @dataclass(frozen=True)
 class TextConfig:
     """A transformers encoder. With ``pretrained`` None the model is built from
-    ``model_config`` and a byte-level tokenizer built in code, so no download is needed."""
+    ``model_config`` and a tokenizer built in code, so no download is needed: ``vocabulary``
+    "bytes" (one token per UTF-8 byte: any string) or "words" (a word vocabulary fitted on
+    the training instructions, so each colour or object name is one token; on
+    panda/press_button this learned where the named button is ~3x sooner, see
+    BENCHMARKS.md; unknown words become [UNK] with a warning)."""
 
     pretrained: str | None = None
+    vocabulary: str = "bytes"
     model_config: dict[str, Any] = field(
         default_factory=lambda: {
             "model_type": "bert",
@@ -164,6 +169,7 @@ def _tiny() -> PolicyConfig:
 def _small() -> PolicyConfig:
     return PolicyConfig(
         name="small",
+        text=TextConfig(vocabulary="words"),
         vision=VisionConfig(
             "resnet10t",
             {"channels": (32, 64, 128, 256), "stem_width": 32},

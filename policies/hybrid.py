@@ -26,6 +26,7 @@ from .heads.ar import ARHead, Decoded
 from .heads.consistency import consistency_loss
 from .heads.diffusion import DiffusionHead
 from .heads.jacobi import jacobi_decode
+from .text import load_text_tokenizer
 from .tokenizers import ActionTokenizer, MalformedTokensError, build_tokenizer
 from .transforms import UniversalTransform, check_observation
 
@@ -77,16 +78,21 @@ class VLAPolicy(nn.Module):
         stats: Any,
         chunks: np.ndarray | None = None,
         masks: np.ndarray | None = None,
+        instructions: list[str] | None = None,
     ) -> VLAPolicy:
         """Build a fresh policy, fitting its action tokenizer on normalised universal chunks
-        (N, H, 32) + masks; without chunks, smooth synthetic ones stand in."""
+        (N, H, 32) + masks and a word text vocabulary (if configured) on the training
+        ``instructions``; without them, synthetic chunks and the fakes' instructions stand in."""
         config = get_preset(config) if isinstance(config, str) else config
         if chunks is None:
             from .fakes import synthetic_chunks
 
             chunks, masks = synthetic_chunks(UniversalTransform(stats), config.horizon, 512)
+        if instructions is None:
+            from .fakes import INSTRUCTIONS as instructions
         tokenizer = build_tokenizer(config.ar.tokenizer, **config.ar.tokenizer_kwargs)
-        return cls(config, stats, tokenizer.fit(chunks, masks))
+        text_tokenizer = load_text_tokenizer(config.text, instructions=list(instructions))
+        return cls(config, stats, tokenizer.fit(chunks, masks), text_tokenizer)
 
     @classmethod
     def from_pretrained(cls, directory: str | Path) -> VLAPolicy:

@@ -12,7 +12,16 @@ import warnings
 from collections import OrderedDict
 
 import torch
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors
+from actloop.control import unknown_name_message
+from tokenizers import (
+    Tokenizer,
+    decoders,
+    models,
+    normalizers,
+    pre_tokenizers,
+    processors,
+    trainers,
+)
 from torch import nn
 from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokenizerFast
 
@@ -41,10 +50,40 @@ def byte_level_tokenizer() -> PreTrainedTokenizerFast:
     )
 
 
-def load_tokenizer(config: TextConfig, directory: str | None = None):
-    """The checkpoint's saved tokenizer, else the pretrained one, else the byte-level one."""
+def word_level_tokenizer(instructions: list[str]) -> PreTrainedTokenizerFast:
+    """One token per lower-cased word (punctuation split off) seen in ``instructions``."""
+    core = Tokenizer(models.WordLevel(unk_token="[UNK]"))
+    core.normalizer = normalizers.Lowercase()
+    core.pre_tokenizer = pre_tokenizers.Whitespace()
+    core.train_from_iterator(instructions, trainers.WordLevelTrainer(special_tokens=list(SPECIALS)))
+    core.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)]
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=core,
+        pad_token="[PAD]",
+        unk_token="[UNK]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+    )
+
+
+VOCABULARIES = {"bytes": lambda instructions: byte_level_tokenizer(), "words": word_level_tokenizer}
+
+
+def load_text_tokenizer(
+    config: TextConfig, directory: str | None = None, instructions: list[str] | None = None
+):
+    """The checkpoint's saved tokenizer, else the pretrained one, else one built in code
+    from ``config.vocabulary`` (the word vocabulary is fitted on ``instructions``)."""
     source = directory or config.pretrained
-    return AutoTokenizer.from_pretrained(source) if source else byte_level_tokenizer()
+    if source:
+        return AutoTokenizer.from_pretrained(source)
+    if config.vocabulary not in VOCABULARIES:
+        raise KeyError(unknown_name_message("text vocabulary", config.vocabulary, VOCABULARIES))
+    if config.vocabulary == "words" and not instructions:
+        raise ValueError("a word vocabulary is fitted on instructions: pass the training ones")
+    return VOCABULARIES[config.vocabulary](instructions)
 
 
 def build_text_model(config: TextConfig, vocab_size: int) -> nn.Module:
@@ -62,7 +101,7 @@ class TextEncoder(nn.Module):
     def __init__(self, config: TextConfig, d_model: int, tokenizer=None, cache_size: int = 256):
         super().__init__()
         self.config = config
-        self.tokenizer = tokenizer if tokenizer is not None else load_tokenizer(config)
+        self.tokenizer = tokenizer if tokenizer is not None else load_text_tokenizer(config)
         self.model = build_text_model(config, len(self.tokenizer))
         positions = getattr(self.model.config, "max_position_embeddings", None) or config.max_length
         self.max_length = min(config.max_length, positions)  # a pretrained model may cap it
@@ -108,13 +147,17 @@ class TextEncoder(nn.Module):
         return self.project(hidden.last_hidden_state), mask.bool()
 
     def _warn_if_truncated(self, instructions: list[str]) -> None:
-        """Truncation drops words (with byte tokens, the target's colour first): say so."""
-        limit = self.max_length
+        """Truncation drops words (with byte tokens, the target's colour first), and words
+        outside a fitted vocabulary reach the model as [UNK]: say so, once per string."""
+        limit, unknown = self.max_length, self.tokenizer.unk_token_id
         for text, ids in zip(instructions, self.tokenizer(instructions)["input_ids"], strict=True):
-            if len(ids) > limit and text not in self._warned:
+            if text in self._warned:
+                continue
+            problems = []
+            if len(ids) > limit:
+                problems.append(f"is {len(ids)} tokens; only the first {limit} are used")
+            if unknown is not None and unknown in ids:
+                problems.append("has words outside the policy's vocabulary (read as [UNK])")
+            if problems:
                 self._warned.add(text)
-                warnings.warn(
-                    f"instruction {text!r} is {len(ids)} tokens; only the first {limit} are "
-                    "used (raise text.max_length)",
-                    stacklevel=3,
-                )
+                warnings.warn(f"instruction {text!r} " + " and ".join(problems), stacklevel=3)

@@ -15,7 +15,13 @@ from pathlib import Path
 
 import numpy as np
 from actloop.control import unknown_name_message
-from actloop.datasets import StoreSource, WindowDataset, WindowSpec, compute_norm_stats
+from actloop.datasets import (
+    EpisodeStore,
+    StoreSource,
+    WindowDataset,
+    WindowSpec,
+    compute_norm_stats,
+)
 from actloop.policies import PolicyConfig, UniversalTransform, VLAPolicy, get_preset
 
 from .config import TrainConfig
@@ -75,9 +81,18 @@ def prepare(cfg: TrainConfig) -> TrainingSetup:
     _check_images(samples[0], config, sources)
     stats = compute_norm_stats([s.url for s in sources])
     chunks, masks = _fit_chunks(samples, UniversalTransform(stats), cfg.seed)
-    policy = VLAPolicy.create(config, stats, chunks, masks)
+    policy = VLAPolicy.create(config, stats, chunks, masks, instructions(sources))
     frame_weights = samples.frame_weights()
     return TrainingSetup(samples, frame_weights / frame_weights.sum(), policy.transform, policy)
+
+
+def instructions(sources: list[StoreSource]) -> list[str]:
+    """Every distinct instruction in the stores, in a fixed order (the text vocabulary's)."""
+    found = set()
+    for source in sources:
+        store = EpisodeStore(source.url)
+        found.update(store.meta(i).instruction for i in range(store.num_episodes))
+    return sorted(found)
 
 
 def _sources(cfg: TrainConfig) -> list[StoreSource]:

@@ -9,6 +9,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from actloop.policies import get_preset as get_policy_preset
 from actloop.train.config import OptimConfig, TrainConfig, get_preset, list_presets
 from actloop.train.optim import EMA, build_optimizer, lr_at
 from actloop.train.overrides import (
@@ -121,3 +122,15 @@ def test_state_dropout_reaches_the_policy_config_and_negative_keeps_the_preset()
     assert policy_config(cfg).state_dropout == 0.5
     cfg.state_dropout = -1.0
     assert policy_config(cfg).state_dropout == preset_value
+
+
+def test_the_word_vocabulary_is_fitted_on_every_instruction_in_the_stores(reach_store):
+    from actloop.datasets import EpisodeStore, StoreSource
+    from actloop.policies.text import load_text_tokenizer
+    from actloop.train.data import instructions
+
+    store = EpisodeStore(reach_store)
+    expected = sorted({store.meta(i).instruction for i in range(store.num_episodes)})
+    assert instructions([StoreSource(reach_store, 1.0)]) == expected
+    tokenizer = load_text_tokenizer(get_policy_preset("small").text, instructions=expected)
+    assert all(tokenizer.unk_token_id not in tokenizer(text)["input_ids"] for text in expected)
