@@ -51,7 +51,9 @@ def wilson_interval(successes: int, trials: int, z: float = Z95) -> tuple[float,
     denominator = 1 + z * z / trials
     centre = (p + z * z / (2 * trials)) / denominator
     half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    # The interval always contains p; at 0 or N successes rounding can push a bound past p
+    # by ~1e-17 (a 0/50 lower bound of 6.9e-18), which broke the report's error bars.
+    return (min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half)))
 
 
 def fisher_exact(a: Proportion, b: Proportion) -> float:
