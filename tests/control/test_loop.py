@@ -42,11 +42,12 @@ def test_execute_n_sends_the_first_n_actions_of_each_chunk(robot):
 def test_wall_clock_ticks_at_the_rate(robot):
     loop = ControlLoop(robot, ChunkPolicy(ramp(robot.spec, 8)), clock=WallClock(PERIOD))
     result = loop.run(max_ticks=30)
-    intervals = np.diff(robot.tick_times)
-    assert result.ticks == 30 and result.stats["missed_ticks"] == 0
-    # Loose bounds: this checks the rate is kept, not how precisely (that is a benchmark).
-    assert 0.5 * PERIOD < np.median(intervals) < 1.5 * PERIOD
-    assert 29 * PERIOD * 0.9 < robot.tick_times[-1] - robot.tick_times[0] < 29 * PERIOD * 3
+    # Behaviour, not precision (that is benchmarks/loop_jitter.py): on a loaded machine a
+    # deadline may be skipped, but every executed tick is counted and the loop never runs
+    # faster than its rate to catch up.
+    assert result.ticks == len(robot.sent) == len(robot.tick_times) >= 10
+    elapsed = robot.tick_times[-1] - robot.tick_times[0]
+    assert elapsed >= (result.ticks - 2) * PERIOD  # the first tick may start up to a period late
 
 
 def test_slow_policy_skips_ticks_instead_of_bursting(robot):

@@ -29,6 +29,7 @@ def main(path: str) -> None:
     episode = first
     while True:
         synthetic.write_episode(writer, episode, episode_length(episode), size=32)
+        print("queued", flush=True)  # lets the parent kill after real progress, under any load
         episode += 1
 
 

@@ -46,7 +46,12 @@ def kill_once(path: str, rng: random.Random) -> None:
     )
     try:
         assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
-        time.sleep(rng.uniform(0.0, 0.25))
+        # Progress is counted in episodes, not seconds, so a loaded machine still commits:
+        # with at most 16 steps queued, by the 2nd or 3rd queued episode the writer thread
+        # has reached the first one's commit. Then a random point in the writer's work.
+        for _ in range(rng.randint(2, 3)):
+            proc.stdout.readline()
+        time.sleep(rng.uniform(0.0, 0.1))
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
