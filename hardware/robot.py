@@ -243,7 +243,24 @@ class ServoArm:
             sample = np.array([values[j] * scale for j in self._joints])
             if key == "load" and np.abs(sample).max() > 1.0:
                 continue  # beyond stall: a misattributed reply, not a load; keep the last one
+            if key == "temperature" and not self._confirmed(register, sample):
+                continue
             self._health[key] = sample
+
+    def _confirmed(self, register: str, sample: np.ndarray, jump_c: float = 10.0) -> bool:
+        """A temperature that jumped by over ``jump_c`` since the last sample is read again
+        before it counts. Windings heat over seconds, so a jump is either a Feetech reply
+        that arrived late and answered the wrong request (its status packet does not name
+        the register) or a real fault; a real fault reads the same twice, a misread does not,
+        and the overheat limit must not trip the arm on a misread."""
+        if np.abs(sample - self._health["temperature"]).max() <= jump_c:
+            return True
+        try:
+            again = self.bus.sync_read(register, self._joints)
+        except BusError:
+            return False
+        second = np.array([float(again[j]) for j in self._joints])
+        return bool(np.abs(second - sample).max() <= jump_c)
 
     def _tripped_watchdog(self) -> list[str]:
         try:

@@ -179,3 +179,26 @@ def test_parking_before_torque_off_keeps_the_mujoco_arm_from_dropping(servo_arm)
     time.sleep(0.6)
     assert dropped > 0.3  # unparked, the arm falls
     assert np.abs(np.array(arm.joint_angles()) - parked).max() < 0.05  # parked, it stays
+
+
+def test_a_one_off_temperature_misread_is_not_taken_for_an_overheat(servo_arm):
+    """A Feetech reply that arrives late answers the wrong request (its status packet does
+    not name the register); one wrong byte on the wire must not read as 255 C."""
+    robot, arm = servo_arm("so101", plant="kinematic")
+    robot.connect()
+    robot.observe()  # the first health sample
+    servo = arm.plant.servos[2]  # elbow_flex
+    address = servo.model.registers["present_temperature"].address
+    honest_read, wrong_replies = servo.read, [255]
+
+    def one_wrong_reply(start: int, length: int):
+        data = honest_read(start, length)
+        if start == address and wrong_replies:
+            return bytes([wrong_replies.pop()]) + data[1:]
+        return data
+
+    servo.read = one_wrong_reply
+    for _ in range(robot.health_every):
+        temperatures = robot.observe().extras["temperature"]
+    assert not wrong_replies  # the wrong byte was sent
+    assert temperatures.max() < 60
