@@ -29,14 +29,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np
 import torch
-from actloop.control import Observation
 from actloop.datasets import StoreSource, WindowDataset, WindowSpec, compute_norm_stats
 from actloop.policies import MalformedTokensError, UniversalTransform, VLAPolicy, get_preset
 from actloop.policies.heads.jacobi import jacobi_decode
 from torch.utils.data import default_collate
 
 sys.path.insert(0, str(Path(__file__).parent))
-from policy_latency import interleaved_medians
+from policy_latency import interleaved_medians, observation
 
 
 @dataclasses.dataclass
@@ -118,16 +117,6 @@ def fit(policy: VLAPolicy, split: Split, raw: dict, args) -> None:
             print(f"  step {step}: {shown} ({time.process_time() - start:.0f} CPU s)", flush=True)
     policy.eval()
     print(f"  fitted {args.fit_steps} steps in {time.process_time() - start:.0f} CPU s")
-
-
-def observation(sample: dict) -> Observation:
-    return Observation(
-        {c: v[-1] for c, v in sample["images"].items()},
-        sample["state"][-1],
-        sample["instruction"],
-        sample["embodiment"],
-        0.0,
-    )
 
 
 @torch.inference_mode()

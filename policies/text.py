@@ -38,16 +38,7 @@ def byte_level_tokenizer() -> PreTrainedTokenizerFast:
     core = Tokenizer(models.BPE(vocab=vocab, merges=[], unk_token="[UNK]"))
     core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     core.decoder = decoders.ByteLevel()
-    core.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)]
-    )
-    return PreTrainedTokenizerFast(
-        tokenizer_object=core,
-        pad_token="[PAD]",
-        unk_token="[UNK]",
-        cls_token="[CLS]",
-        sep_token="[SEP]",
-    )
+    return _with_specials(core)
 
 
 def word_level_tokenizer(instructions: list[str]) -> PreTrainedTokenizerFast:
@@ -56,6 +47,11 @@ def word_level_tokenizer(instructions: list[str]) -> PreTrainedTokenizerFast:
     core.normalizer = normalizers.Lowercase()
     core.pre_tokenizer = pre_tokenizers.Whitespace()
     core.train_from_iterator(instructions, trainers.WordLevelTrainer(special_tokens=list(SPECIALS)))
+    return _with_specials(core)
+
+
+def _with_specials(core: Tokenizer) -> PreTrainedTokenizerFast:
+    """[CLS] ... [SEP] around every string; SPECIALS hold ids 0-3 in both vocabularies."""
     core.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)]
     )
