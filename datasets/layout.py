@@ -34,6 +34,13 @@ LOWDIM_DTYPES = {
     "timestamp": "float64",
 }
 IMAGE_PREFIX = "images/"
+EXTRAS_PREFIX = "extras/"  # recorded Observation.extras (sim: privileged task facts)
+
+
+def is_lowdim(key: str) -> bool:
+    """Everything but camera frames: rows of numbers, chunked by many frames."""
+    return key in LOWDIM_KEYS or key.startswith(EXTRAS_PREFIX)
+
 
 # Images: 4 frames per chunk, Blosc-LZ4 (no shuffle) + CRC32C. Chosen by measurement
 # (zarr 3.1, 5000 noisy 96x96 RGB frames, 2-core CPU): LZ4 read a random frame in 0.36 ms

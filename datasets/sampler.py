@@ -22,7 +22,7 @@ import torch
 from torch.utils.data import Dataset, WeightedRandomSampler
 
 from .errors import SchemaError
-from .layout import IMAGE_PREFIX
+from .layout import EXTRAS_PREFIX, IMAGE_PREFIX
 from .store import EpisodeStore
 
 Transform = Callable[[dict], dict]
@@ -62,6 +62,7 @@ class _Index:
     ends: np.ndarray
     texts: tuple[tuple[str, str, str], ...]  # (instruction, embodiment, task) per episode
     cameras: tuple[str, ...]
+    extras: tuple[str, ...] = ()  # recorded Observation.extras names (see EpisodeWriter)
 
     @property
     def frames(self) -> int:
@@ -141,6 +142,7 @@ class WindowDataset(Dataset):
             "task": task,
             "episode": episode,
             "frame": frame - start,
+            "extras": {n: store.lowdim(EXTRAS_PREFIX + n)[obs_idx[-1]] for n in ix.extras},
         }
 
 
@@ -172,4 +174,7 @@ def _index(source: StoreSource, fps: float | None) -> _Index:
         ends=store.episode_ends,
         texts=tuple((m.instruction, m.embodiment, m.task) for m in store.episodes),
         cameras=tuple(store.cameras),
+        extras=tuple(
+            k.removeprefix(EXTRAS_PREFIX) for k in store.keys if k.startswith(EXTRAS_PREFIX)
+        ),
     )

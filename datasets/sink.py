@@ -23,10 +23,10 @@ from .layout import (
     FORMAT,
     IMAGE_CHUNK_FRAMES,
     LOWDIM_CHUNK_FRAMES,
-    LOWDIM_KEYS,
     VERSION,
     data_path,
     image_codecs,
+    is_lowdim,
     lowdim_codecs,
     open_store,
 )
@@ -87,7 +87,7 @@ class StoreSink:
         for key, value in frame.values.items():
             crc = pending.crc.get(key, 0)
             pending.crc[key] = google_crc32c.extend(crc, np.ascontiguousarray(value).tobytes())
-            if key in LOWDIM_KEYS:
+            if is_lowdim(key):
                 pending.lowdim.setdefault(key, []).append(value)
             else:
                 self._add_image(pending, key, value)
@@ -146,7 +146,7 @@ class StoreSink:
         path = data_path(key)
         if self.schema:  # committed arrays exist and must be kept
             return self.root[path].with_config(WRITE_CONFIG)
-        image = key not in LOWDIM_KEYS
+        image = not is_lowdim(key)
         rows = self.image_chunk_frames if image else LOWDIM_CHUNK_FRAMES
         return self.root.create_array(
             path,

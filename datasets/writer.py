@@ -20,7 +20,7 @@ from actloop.control import EpisodeInfo, Step
 
 from .episodes import check_fps
 from .errors import SchemaError, WriterError
-from .layout import IMAGE_CHUNK_FRAMES, IMAGE_PREFIX, local_path
+from .layout import EXTRAS_PREFIX, IMAGE_CHUNK_FRAMES, IMAGE_PREFIX, local_path
 from .lock import WriterLock
 from .sink import Frame, StoreSink
 
@@ -38,8 +38,10 @@ class EpisodeWriter:
         *,
         max_queued_steps: int = 2000,
         image_chunk_frames: int = IMAGE_CHUNK_FRAMES,
+        record_extras: bool = False,
     ) -> None:
         self.url = str(path_or_url)
+        self.record_extras = record_extras
         self._lock = _lock_local_store(self.url)
         try:
             self._sink = StoreSink(self.url, image_chunk_frames)  # opens here: errors here
@@ -68,7 +70,7 @@ class EpisodeWriter:
         self._check_usable()
         if self._open_episode is None:
             raise RuntimeError("record called with no open episode; call start_episode first")
-        values = _step_values(step)
+        values = _step_values(step, self.record_extras)
         self._check_frame(values)
         self._queue.put(("add", Frame(values)))
 
@@ -207,8 +209,11 @@ def _episode_fields(info: EpisodeInfo, url: str) -> dict[str, Any]:
     }
 
 
-def _step_values(step: Step) -> dict[str, np.ndarray]:
-    """Copies, so the robot may reuse its buffers the moment ``record`` returns."""
+def _step_values(step: Step, record_extras: bool) -> dict[str, np.ndarray]:
+    """Copies, so the robot may reuse its buffers the moment ``record`` returns. With
+    ``record_extras`` every ``Observation.extras`` entry is kept too (as float32 under
+    ``extras/<name>``): in sim these are the privileged task facts (where the goal is)
+    that auxiliary training losses read; the keys must then be the same on every step."""
     obs = step.observation
     values = {
         f"{IMAGE_PREFIX}{cam}": np.array(img, dtype=np.uint8, copy=True)
@@ -218,4 +223,7 @@ def _step_values(step: Step) -> dict[str, np.ndarray]:
     values["action"] = np.array(step.action, dtype=np.float32, copy=True)
     values["requested_action"] = np.array(step.requested_action, dtype=np.float32, copy=True)
     values["timestamp"] = np.array(obs.timestamp, dtype=np.float64)
+    if record_extras:
+        for name, value in obs.extras.items():
+            values[f"{EXTRAS_PREFIX}{name}"] = np.array(value, dtype=np.float32, copy=True)
     return values

@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     expert = make_expert(args.task, noise=args.noise, seed=args.seed)
     successes = frames = 0
     started = time.perf_counter()
-    with EpisodeWriter(args.out) as writer:
+    with EpisodeWriter(args.out, record_extras=True) as writer:  # privileged facts kept
         recorder = SuccessFilter(writer, args.keep_failures)
         loop = ControlLoop(
             env,

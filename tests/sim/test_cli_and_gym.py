@@ -27,6 +27,13 @@ def test_collect_writes_successful_episodes(tmp_path, capsys):
     store = EpisodeStore(str(out))
     assert store.num_episodes == 2
     assert "success 2/2" in capsys.readouterr().out
+    # the privileged task facts are kept for auxiliary losses (policies/heads/goal.py)
+    goal, tcp = store.lowdim("extras/goal_pos"), store.lowdim("extras/tcp_pos")
+    assert goal.shape == tcp.shape == (store.num_frames, 3)
+    first = store.meta(0)
+    assert np.allclose(goal[first.start : first.end], goal[first.start])  # one marker per episode
+    gap = np.linalg.norm(goal - tcp, axis=1)[first.start : first.end]
+    assert gap[-1] < 0.5 * gap[0]  # the expert closed in on the recorded goal
 
 
 def test_collect_unknown_task_is_a_clear_error(tmp_path, capsys):
