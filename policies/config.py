@@ -117,6 +117,8 @@ class PolicyConfig:
     adapters: bool = False
     # share of training samples whose proprioception is hidden (see Backbone.forward)
     state_dropout: float = 0.0
+    # > 0 adds the goal readout (heads/goal.py) and weighs its auxiliary loss
+    goal_weight: float = 0.0
 
     def replace(self, **changes: Any) -> PolicyConfig:
         return dataclasses.replace(self, **changes)
@@ -176,6 +178,7 @@ def _small() -> PolicyConfig:
             random_shift=4,
             film=True,
         ),
+        goal_weight=1.0,
     )
 
 

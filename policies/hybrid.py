@@ -25,6 +25,7 @@ from .config import PolicyConfig, get_preset
 from .heads.ar import ARHead, Decoded
 from .heads.consistency import consistency_loss
 from .heads.diffusion import DiffusionHead
+from .heads.goal import GoalReadout
 from .heads.jacobi import jacobi_decode
 from .text import load_text_tokenizer
 from .tokenizers import ActionTokenizer, MalformedTokensError, build_tokenizer
@@ -66,6 +67,7 @@ class VLAPolicy(nn.Module):
             config.diffusion, d, heads, config.horizon, n_emb, config.adapters
         )
         self.ar = ARHead(config.ar, d, heads, action_tokenizer.vocab_size)
+        self.goal = GoalReadout(d, heads) if config.goal_weight > 0 else None
         self.mode = config.mode
         self.history: deque[Observation] = deque(maxlen=config.n_obs_steps)
         self.last_info: dict[str, Any] = {}
@@ -115,9 +117,13 @@ class VLAPolicy(nn.Module):
     # -- training ------------------------------------------------------------
     def loss(self, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:
         batch = to_device(batch, self.device)
-        prefix, valid = self.backbone(batch)
+        prefix, valid, goal = self.encode(batch)
         total = prefix.new_zeros(())
         metrics: dict[str, float] = {}
+        if goal is not None and "goal" in batch:
+            goal_loss = GoalReadout.loss(goal, batch["goal"], batch["goal_mask"])
+            total = total + self.config.goal_weight * goal_loss
+            metrics["goal_loss"] = float(goal_loss.detach())
         if self.config.diffusion_weight > 0:
             diffusion = self.diffusion.loss(
                 prefix,
@@ -139,6 +145,16 @@ class VLAPolicy(nn.Module):
             metrics["ar_too_long"] = float((~fits).sum())
         metrics["loss"] = float(total.detach())
         return total, metrics
+
+    def encode(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """The prefix both heads condition on, plus the goal token and its predicted target
+        offsets when the goal readout is configured (``heads/goal.py``)."""
+        prefix, valid = self.backbone(batch)
+        if self.goal is None:
+            return prefix, valid, None
+        token, predicted = self.goal(prefix, valid)
+        always = valid.new_ones(valid.shape[0], 1)
+        return torch.cat([prefix, token], 1), torch.cat([valid, always], 1), predicted
 
     def _consistency(self, prefix, valid, targets, metrics: dict) -> torch.Tensor:
         """The optional Jacobi consistency term of the AR head (0 when disabled)."""
@@ -198,7 +214,7 @@ class VLAPolicy(nn.Module):
         was_training = self.training
         self.eval()
         try:
-            prefix, valid = self.backbone(batch)
+            prefix, valid, _ = self.encode(batch)
             return MODES[mode](self, prefix, valid, batch)
         finally:
             self.train(was_training)

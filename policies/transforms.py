@@ -17,6 +17,7 @@ import numpy as np
 from actloop.control import EmbodimentSpec, Observation, get_embodiment, unknown_name_message
 from actloop.datasets.stats import STAT_FIELDS, KeyStats
 
+from .heads.goal import goal_targets
 from .vision import fit_image
 
 KEYS = ("action", "state")
@@ -125,6 +126,7 @@ class UniversalTransform:
         embodiment = sample["embodiment"]
         state, state_mask = self.universal_state(sample["state"], embodiment)
         action, action_mask = self.universal_action(sample["action"], embodiment)
+        goal, goal_mask = goal_targets(sample.get("extras", {}))  # training-only targets
         return {
             "images": {cam: self._fit(frames) for cam, frames in sample["images"].items()},
             "state": state,
@@ -136,6 +138,8 @@ class UniversalTransform:
             "instruction": sample["instruction"],
             "embodiment": embodiment,
             "embodiment_id": self.embodiment_id(embodiment),
+            "goal": goal,
+            "goal_mask": goal_mask,
         }
 
     def _fit(self, frames: np.ndarray) -> np.ndarray:
