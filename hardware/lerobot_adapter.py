@@ -18,6 +18,10 @@ from actloop.control import EmbodimentSpec, FieldKind, Observation
 
 
 class LeRobotArm:
+    # LeRobot's motor check pings each servo once, with no retry; a reply that arrives after
+    # the SDK's packet timeout (a busy host, a noisy bus) fails the whole connect.
+    connect_attempts = 3
+
     def __init__(self, robot: Any, spec: EmbodimentSpec, instruction: str = "") -> None:
         self.robot = robot
         self.spec = spec
@@ -27,7 +31,19 @@ class LeRobotArm:
         self._low, self._high = spec.action_low, spec.action_high
 
     def connect(self) -> None:
-        self.robot.connect(calibrate=False)
+        for attempt in range(1, self.connect_attempts + 1):
+            try:
+                self.robot.connect(calibrate=False)
+                return
+            except RuntimeError:  # the motor check missed a reply; the port stays open
+                self._close_bus_port()
+                if attempt == self.connect_attempts:
+                    raise
+
+    def _close_bus_port(self) -> None:
+        port = getattr(getattr(self.robot, "bus", None), "port_handler", None)
+        if port is not None and port.is_open:
+            port.closePort()
 
     def disconnect(self) -> None:
         if self.robot.is_connected:

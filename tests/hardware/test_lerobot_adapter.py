@@ -10,6 +10,7 @@ from actloop.control.schedulers import make_scheduler
 from actloop.hardware.lerobot_adapter import LeRobotArm
 from actloop.hardware.scripted import SinePolicy
 from actloop.sim.servo import JOINTS
+from actloop.sim.servo.faults import FaultPlan
 
 pytest.importorskip("scservo_sdk")  # the [hardware] extra: vendor SDKs
 
@@ -17,11 +18,10 @@ pytestmark = pytest.mark.lerobot
 pytest.importorskip("lerobot")
 
 
-def test_lerobot_so101_follower_runs_in_the_control_loop_on_the_emulator(tmp_path, emulated):
+def _lerobot_arm(arm, tmp_path) -> LeRobotArm:
     from lerobot.robots.so_follower import SO101FollowerConfig
     from lerobot.robots.so_follower.so_follower import SOFollower
 
-    arm = emulated("so101", homed=True)
     calibration = {  # LeRobot's calibration format; ranges centred where our zero is
         name: {
             "id": s.id,
@@ -34,7 +34,30 @@ def test_lerobot_so101_follower_runs_in_the_control_loop_on_the_emulator(tmp_pat
     }
     (tmp_path / "emu.json").write_text(json.dumps(calibration))
     config = SO101FollowerConfig(port=arm.port, id="emu", calibration_dir=tmp_path)
-    robot = LeRobotArm(SOFollower(config), get_embodiment("so101"), "wave")
+    return LeRobotArm(SOFollower(config), get_embodiment("so101"), "wave")
+
+
+class DropFirstReply(FaultPlan):
+    """The first reply on the bus never arrives (a late reply on a busy host reads the same)."""
+
+    def apply(self, reply: bytes):
+        if not self.counts["dropped"]:
+            self.counts["dropped"] += 1
+            return None, 0.0
+        return reply, 0.0
+
+
+def test_a_lost_handshake_reply_is_retried_not_fatal(tmp_path, emulated):
+    arm = emulated("so101", homed=True, faults=DropFirstReply())
+    robot = _lerobot_arm(arm, tmp_path)
+    robot.connect()  # LeRobot's own check pings each servo once and fails on the first
+    assert robot.robot.is_connected and arm.emulator.faults.counts["dropped"] == 1
+    robot.disconnect()
+
+
+def test_lerobot_so101_follower_runs_in_the_control_loop_on_the_emulator(tmp_path, emulated):
+    arm = emulated("so101", homed=True)
+    robot = _lerobot_arm(arm, tmp_path)
     robot.connect()
     target = np.array([0.2, -0.1, 0.3, 0.0, 0.1, 0.5])
     applied = robot.send_action(target)
