@@ -122,7 +122,7 @@ def fit(policy: VLAPolicy, split: Split, raw: dict, args) -> None:
 @torch.inference_mode()
 def prefix_of(policy: VLAPolicy, sample: dict):
     batch = policy.observation_batch([observation(sample)])
-    prefix, valid = policy.backbone(batch)
+    prefix, valid, _ = policy.encode(batch)  # the goal token too, when configured
     return prefix, valid, batch["action_mask"][0].numpy().astype(bool)
 
 

@@ -99,7 +99,7 @@ def decoders(policy: VLAPolicy, obs: Observation, windows=()) -> tuple[dict, lis
     """Decode-only callables on ONE shared prefix (backbone run once, outside the timing)."""
     batch = policy.observation_batch([obs])
     with torch.inference_mode():
-        prefix, valid = policy.backbone(batch)
+        prefix, valid, _ = policy.encode(batch)  # the goal token too, when configured
         chunk = policy.diffusion.sample(
             prefix, valid, batch["action_mask"], batch["embodiment_id"]
         ).numpy()[0]
