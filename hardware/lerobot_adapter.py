@@ -21,6 +21,7 @@ class LeRobotArm:
     # LeRobot's motor check pings each servo once, with no retry; a reply that arrives after
     # the SDK's packet timeout (a busy host, a noisy bus) fails the whole connect.
     connect_attempts = 3
+    retry_backoff_s = 0.2
 
     def __init__(self, robot: Any, spec: EmbodimentSpec, instruction: str = "") -> None:
         self.robot = robot
@@ -39,6 +40,7 @@ class LeRobotArm:
                 self._close_bus_port()
                 if attempt == self.connect_attempts:
                     raise
+                time.sleep(self.retry_backoff_s * attempt)  # let a busy host or bus settle
 
     def _close_bus_port(self) -> None:
         port = getattr(getattr(self.robot, "bus", None), "port_handler", None)

@@ -1,6 +1,7 @@
 """A servo bus on a pseudo-terminal: the vendor SDKs open its path like a USB adapter.
 
-The emulator keeps the slave end open (so the host's close/reopen never sees EOF),
+The emulator keeps the slave end open (so the host's close/reopen never sees EOF), and
+keeps serving through a hang-up where a kernel reports one anyway,
 answers sync reads in the order of the IDs in the request, stays silent for IDs that
 do not exist, and applies a ``FaultPlan`` to every reply.
 """
@@ -47,9 +48,10 @@ class ServoBusEmulator:
             BULK_READ: self._bulk_read,
         }
         self._stop = threading.Event()
-        self._master, self._slave = pty.openpty()
-        tty.setraw(self._slave)
-        self.port = os.ttyname(self._slave)
+        self._master, slave = pty.openpty()
+        self._slave: int | None = slave
+        tty.setraw(slave)
+        self.port = os.ttyname(slave)
         self._thread = threading.Thread(
             target=self._serve, name=f"servo-bus {self.port}", daemon=True
         )
@@ -67,8 +69,16 @@ class ServoBusEmulator:
         self._stop.set()
         self._thread.join(timeout=2.0)
         for fd in (self._master, self._slave):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+
+    def release_slave_end(self) -> None:
+        """Stop holding the pty's slave end, so a host's close hangs the line up (EIO on the
+        master) as it does on kernels that ignore the emulator's hold; tests that path."""
+        if self._slave is not None:
+            os.close(self._slave)
+            self._slave = None
 
     # -- the serving thread ----------------------------------------------------
     def _serve(self) -> None:
@@ -81,7 +91,13 @@ class ServoBusEmulator:
             try:
                 buffer += os.read(self._master, 4096)
             except OSError:
-                return
+                if self._stop.is_set():
+                    return
+                # EIO: no host holds the port (some kernels say so between a close and the
+                # next open). A real bus keeps listening; dying here would silence every servo.
+                self.counts["read_errors"] += 1
+                time.sleep(0.001)
+                continue
             while (instruction := self.framing.parse(buffer)) is not None:
                 self.counts[f"instruction_{instruction.code:#04x}"] += 1
                 heard = time.perf_counter()

@@ -94,6 +94,17 @@ def test_wrong_model_and_unknown_register_are_named(emulated):
         bus.disconnect()
 
 
+def test_the_bus_answers_again_after_the_host_closes_and_reopens_a_hung_up_port(emulated):
+    arm = emulated("so101")
+    arm.emulator.release_slave_end()  # the host's close now hangs the pty up: EIO on the master
+    for _ in range(3):
+        bus = make_bus("so101", arm)
+        assert bus.scan(range(1, 7)) == {s.id: s.model.model_number for s in arm.servos}
+        bus.disconnect()
+        time.sleep(0.02)  # the emulator reads the hang-up before the next open
+    assert arm.emulator.counts["read_errors"] > 0
+
+
 @pytest.mark.parametrize("robot", VENDORS)
 def test_transient_faults_are_retried_counted_and_timed(robot, emulated):
     arm = emulated(robot, faults=FaultPlan(drop_rate=0.03, corrupt_rate=0.03, seed=3))
