@@ -4,6 +4,8 @@ Export: every committed episode goes through ``LeRobotDataset.create / add_frame
 save_episode / finalize``; the LeRobot ``task`` string is our instruction. Fields LeRobot
 has no place for (task name, seed, success, embodiment, extra) travel in a sidecar,
 ``meta/actloop_episodes.json``, which lerobot ignores and the import reads back.
+Recorded extras (sim task facts) become ``observation.extras.<name>`` features and
+come back as ``extras/<name>``.
 Import: opened with ``LeRobotDataset(..., video_backend="pyav")`` offline; each episode's
 frames are decoded in one ``decode_video_frames`` call and written with ``EpisodeWriter``.
 
@@ -23,6 +25,7 @@ from actloop.control import EpisodeInfo, Observation, Step
 
 from .episodes import check_fps
 from .errors import SchemaError
+from .layout import EXTRAS_PREFIX
 from .store import EpisodeStore
 from .writer import EpisodeWriter
 
@@ -35,6 +38,13 @@ LOWDIM_FEATURES = {
     "action": "action",
     "requested_action": "requested_action",
 }
+EXTRAS_FEATURE = "observation.extras."  # recorded Observation.extras, e.g. sim task facts
+
+
+def _lowdim_feature(key: str) -> str:
+    if key.startswith(EXTRAS_PREFIX):
+        return EXTRAS_FEATURE + key[len(EXTRAS_PREFIX) :]
+    return LOWDIM_FEATURES[key]
 
 
 def _lerobot():
@@ -102,7 +112,7 @@ def _features(store: EpisodeStore) -> dict[str, dict[str, Any]]:
             }
         else:
             names = [f"{key}_{i}" for i in range(shape[0])] if shape else None
-            features[LOWDIM_FEATURES[key]] = {
+            features[_lowdim_feature(key)] = {
                 "dtype": spec["dtype"],
                 "shape": shape or (1,),
                 "names": names,
@@ -117,8 +127,8 @@ def _export_episode(dataset, store: EpisodeStore, index: int) -> None:
         for key, values in arrays.items():
             if key.startswith("images/"):
                 frame[IMAGE_KEY + key[len("images/") :]] = values[t]
-            elif key in LOWDIM_FEATURES:
-                frame[LOWDIM_FEATURES[key]] = np.atleast_1d(values[t])
+            elif key != "timestamp":
+                frame[_lowdim_feature(key)] = np.atleast_1d(values[t])
         dataset.add_frame(frame)
     dataset.save_episode()
 
@@ -138,7 +148,8 @@ def lerobot_to_zarr(src: str, dst: str, repo_id: str | None = None) -> EpisodeSt
             f"{root / SIDECAR}: {len(sidecar)} episodes, the dataset has "
             f"{dataset.meta.total_episodes}"
         )
-    with EpisodeWriter(dst) as writer:
+    extras = any(f.startswith(EXTRAS_FEATURE) for f in dataset.features)
+    with EpisodeWriter(dst, record_extras=extras) as writer:
         for index in range(dataset.meta.total_episodes):
             _import_episode(writer, dataset, video_utils, index, sidecar)
     return EpisodeStore(dst)
@@ -200,6 +211,7 @@ def _import_episode(writer, dataset, video_utils, index: int, sidecar) -> None:
     writer.start_episode(info)
     obs_times = timestamps if sidecar is None else sidecar[index]["obs_timestamps"]
     requested = rows.get("requested_action", rows["action"])
+    extras = {k[len(EXTRAS_FEATURE) :]: v for k, v in rows.items() if k.startswith(EXTRAS_FEATURE)}
     for t in range(len(timestamps)):
         obs = Observation(
             {cam: frames[t] for cam, frames in images.items()},
@@ -207,6 +219,7 @@ def _import_episode(writer, dataset, video_utils, index: int, sidecar) -> None:
             info.instruction,
             info.embodiment,
             float(obs_times[t]),
+            {name: np.atleast_1d(values[t]) for name, values in extras.items()},
         )
         writer.record(Step(t, obs, rows["action"][t], requested[t]))
     writer.end_episode(success)

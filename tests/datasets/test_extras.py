@@ -16,12 +16,13 @@ def _with_extras(step, episode: int, frame: int, names=("goal_pos", "tcp_pos")):
     return dataclasses.replace(step, observation=observation)
 
 
-def _record(path: str, synthetic, record_extras: bool, episodes: int = 2, frames: int = 5):
+def _record(path: str, synthetic, record_extras: bool, episodes=2, frames=5, size=16):
     with EpisodeWriter(path, record_extras=record_extras) as writer:
         for episode in range(episodes):
             writer.start_episode(synthetic.make_info(episode))
             for frame in range(frames):
-                writer.record(_with_extras(synthetic.make_step(episode, frame), episode, frame))
+                step = synthetic.make_step(episode, frame, size=size)
+                writer.record(_with_extras(step, episode, frame))
             writer.end_episode(True)
 
 
@@ -51,3 +52,17 @@ def test_an_extra_that_disappears_mid_episode_is_named(tmp_path, synthetic):
         with pytest.raises(SchemaError, match="extras/goal_pos"):
             writer.record(_with_extras(synthetic.make_step(0, 1), 0, 1, names=("tcp_pos",)))
         writer.abort()
+
+
+@pytest.mark.lerobot
+def test_extras_survive_a_lerobot_export_and_import(tmp_path, synthetic):
+    """ACT's side of the benchmark trains on exported demos; the facts must not block that."""
+    pytest.importorskip("lerobot")
+    from actloop.datasets import lerobot_to_zarr, zarr_to_lerobot
+
+    path = str(tmp_path / "s")
+    _record(path, synthetic, record_extras=True, size=32)  # libsvtav1 needs >= 32 px
+    zarr_to_lerobot(path, str(tmp_path / "lr"), repo_id="t/extras")
+    again = lerobot_to_zarr(str(tmp_path / "lr"), str(tmp_path / "again"))
+    for key in ("extras/goal_pos", "extras/tcp_pos"):
+        np.testing.assert_array_equal(again.lowdim(key), EpisodeStore(path).lowdim(key))
