@@ -45,7 +45,12 @@ def build(dataset_root: Path):
     meta = LeRobotDatasetMetadata("actloop/demos", root=dataset_root)
     features = dataset_to_policy_features(meta.features)
     outputs = {k: f for k, f in features.items() if f.type is FeatureType.ACTION}
-    inputs = {k: f for k, f in features.items() if k not in outputs}
+    # What a deployed policy sees: cameras and joint state, never the recorded sim facts.
+    inputs = {
+        k: f
+        for k, f in features.items()
+        if k == "observation.state" or k.startswith("observation.images.")
+    }
     config = ACTConfig(
         input_features=inputs,
         output_features=outputs,
