@@ -22,6 +22,7 @@ class LeRobotArm:
     # the SDK's packet timeout (a busy host, a noisy bus) fails the whole connect.
     connect_attempts = 3
     retry_backoff_s = 0.2
+    read_attempts = 3  # observation reads; writes are never retried (see _read_observation)
 
     def __init__(self, robot: Any, spec: EmbodimentSpec, instruction: str = "") -> None:
         self.robot = robot
@@ -52,13 +53,23 @@ class LeRobotArm:
             self.robot.disconnect()
 
     def observe(self) -> Observation:
-        raw = self.robot.get_observation()
+        raw = self._read_observation()
         missing = [k for k in self._keys if k not in raw]
         if missing:
             raise KeyError(f"LeRobot observation lacks {missing}; has {sorted(raw)}")
         state = self._to_native(np.array([raw[k] for k in self._keys], dtype=np.float64))
         images = {k: v for k, v in raw.items() if isinstance(v, np.ndarray) and v.ndim == 3}
         return Observation(images, state, self.instruction, self.spec.name, time.time())
+
+    def _read_observation(self) -> dict[str, Any]:
+        """LeRobot reads present positions with one sync read and no retry, so a single late
+        reply stops the whole loop; a read changes nothing on the arm, so try it again."""
+        for _ in range(self.read_attempts - 1):
+            try:
+                return self.robot.get_observation()
+            except ConnectionError:
+                continue
+        return self.robot.get_observation()
 
     def send_action(self, action: np.ndarray) -> np.ndarray:
         action = np.clip(np.asarray(action, dtype=np.float64), self._low, self._high)

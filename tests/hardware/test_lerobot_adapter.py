@@ -55,6 +55,18 @@ def test_a_lost_handshake_reply_is_retried_not_fatal(tmp_path, emulated):
     robot.disconnect()
 
 
+def test_a_lost_position_reply_is_read_again_not_fatal(tmp_path, emulated):
+    arm = emulated("so101", homed=True)
+    robot = _lerobot_arm(arm, tmp_path)
+    robot.connect()
+    arm.emulator.faults = DropFirstReply()  # from now on: servo 1's next reply is lost
+    try:
+        assert np.allclose(robot.observe().state[:5], arm.joint_angles()[:5], atol=3e-3)
+        assert arm.emulator.faults.counts["dropped"] == 1
+    finally:
+        robot.disconnect()
+
+
 def test_lerobot_so101_follower_runs_in_the_control_loop_on_the_emulator(tmp_path, emulated):
     arm = emulated("so101", homed=True)
     robot = _lerobot_arm(arm, tmp_path)
