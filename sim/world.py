@@ -6,11 +6,15 @@ MuJoCo addresses and stays short.
 
 from __future__ import annotations
 
+import math
+
 import mujoco
 import numpy as np
 
 from .robots.parts import ROBOT_COLLISION
 from .scene import COLORS
+
+OUT_OF_VIEW = 9.0  # the image position ``World.project`` gives a point behind the camera
 
 
 class World:
@@ -65,3 +69,15 @@ class World:
     def speed(self, body: str) -> float:
         adr = self.model.joint(body).dofadr[0]
         return float(np.linalg.norm(self.data.qvel[adr : adr + 3]))
+
+    def project(self, camera: str, point) -> np.ndarray:
+        """Where ``point`` (world xyz) appears in ``camera``'s square image, as (x, y) in
+        [-1, 1] (x to the right, y down, image edges at +-1); ``OUT_OF_VIEW`` for both when
+        it is behind the camera. MuJoCo cameras look down their -z axis with y up."""
+        cam = self.model.camera(camera).id
+        offset = np.asarray(point, dtype=float) - self.data.cam_xpos[cam]
+        x, y, z = self.data.cam_xmat[cam].reshape(3, 3).T @ offset
+        if z >= 0:
+            return np.full(2, OUT_OF_VIEW)
+        focal = 1.0 / math.tan(math.radians(self.model.cam_fovy[cam]) / 2)
+        return np.array([focal * x / -z, -focal * y / -z])
