@@ -21,8 +21,10 @@ class VisionConfig:
     BatchNorm for GroupNorm, which behaves at the batch sizes a CPU can afford.
     ``random_shift`` jitters training frames by up to that many pixels, the augmentation
     that makes image policies learn from tens of demos (DrQ, Diffusion Policy's crops).
-    ``film`` and ``keypoints`` are how the heads learn *where* the named object is: see
-    ``film.py`` and ``keypoints.py``."""
+    ``film``, ``keypoints`` and ``grounding`` are how the heads learn *where* the named
+    object is: see ``film.py``, ``keypoints.py`` and ``grounding.py``. ``grounding`` is the
+    number of instruction roles matched against the ``grounding_stage``-th ``feature_info``
+    map of the trunk (2 is stride 8 on a ResNet)."""
 
     model_name: str = "resnet10t"
     model_kwargs: dict[str, Any] = field(default_factory=dict)
@@ -32,6 +34,8 @@ class VisionConfig:
     random_shift: int = 0  # training-only pad-and-crop shift in pixels (DrQ); 0 disables
     film: bool = False  # the instruction modulates every trunk stage (policies/film.py)
     keypoints: int = 0  # spatial-softmax keypoint tokens per image (policies/keypoints.py)
+    grounding: int = 0  # instruction-grounded keypoint tokens per image (policies/grounding.py)
+    grounding_stage: int = 2
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,11 @@ from torch.utils.data import default_collate
 
 from .backbone import Backbone
 from .config import PolicyConfig, get_preset
+from .grounding import grounding_loss
 from .heads.ar import ARHead, Decoded
 from .heads.consistency import consistency_loss
 from .heads.diffusion import DiffusionHead
-from .heads.goal import GoalReadout
+from .heads.goal import GOAL_FACTS, GoalReadout
 from .heads.jacobi import jacobi_decode
 from .text import load_text_tokenizer
 from .tokenizers import ActionTokenizer, MalformedTokensError, build_tokenizer
@@ -67,7 +68,8 @@ class VLAPolicy(nn.Module):
             config.diffusion, d, heads, config.horizon, n_emb, config.adapters
         )
         self.ar = ARHead(config.ar, d, heads, action_tokenizer.vocab_size)
-        self.goal = GoalReadout(d, heads) if config.goal_weight > 0 else None
+        per_role = config.vision.grounding >= len(GOAL_FACTS)
+        self.goal = GoalReadout(d, heads, per_role) if config.goal_weight > 0 else None
         self.mode = config.mode
         self.history: deque[Observation] = deque(maxlen=config.n_obs_steps)
         self.last_info: dict[str, Any] = {}
@@ -124,6 +126,7 @@ class VLAPolicy(nn.Module):
             goal_loss = GoalReadout.loss(goal, batch["goal"], batch["goal_mask"])
             total = total + self.config.goal_weight * goal_loss
             metrics["goal_loss"] = float(goal_loss.detach())
+        total = total + self._grounding_loss(batch, metrics)
         if self.config.diffusion_weight > 0:
             diffusion = self.diffusion.loss(
                 prefix,
@@ -147,14 +150,26 @@ class VLAPolicy(nn.Module):
         return total, metrics
 
     def encode(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-        """The prefix both heads condition on, plus the goal token and its predicted target
+        """The prefix both heads condition on, plus the goal tokens and their predicted target
         offsets when the goal readout is configured (``heads/goal.py``)."""
-        prefix, valid = self.backbone(batch)
+        prefix, valid, roles = self.backbone.encode(batch)
         if self.goal is None:
             return prefix, valid, None
-        token, predicted = self.goal(prefix, valid)
-        always = valid.new_ones(valid.shape[0], 1)
-        return torch.cat([prefix, token], 1), torch.cat([valid, always], 1), predicted
+        tokens, predicted = self.goal(prefix, valid, roles)
+        always = valid.new_ones(valid.shape[0], tokens.shape[1])
+        return torch.cat([prefix, tokens], 1), torch.cat([valid, always], 1), predicted
+
+    def _grounding_loss(self, batch: dict, metrics: dict) -> torch.Tensor:
+        """Each instruction role's matched position vs where its fact is in each image
+        (``grounding.py``), weighted like the goal readout; 0 without grounding or targets."""
+        xy = self.backbone.vision.grounded_xy
+        if xy is None or self.config.goal_weight <= 0 or "ground_uv" not in batch:
+            return self.backbone.norm.weight.new_zeros(())
+        loss = grounding_loss(
+            xy[:, -1], batch["ground_uv"], batch["ground_mask"], self.config.cameras
+        )
+        metrics["grounding_loss"] = float(loss.detach())
+        return self.config.goal_weight * loss
 
     def _consistency(self, prefix, valid, targets, metrics: dict) -> torch.Tensor:
         """The optional Jacobi consistency term of the AR head (0 when disabled)."""

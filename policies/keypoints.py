@@ -24,15 +24,18 @@ class SpatialSoftmax(nn.Module):
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         maps = self.maps(features)
-        h, w = maps.shape[-2:]
         weights = (maps.flatten(2) / self.log_temperature.exp()).softmax(-1)  # (N, K, H*W)
-        ys, xs = torch.meshgrid(
-            torch.linspace(-1, 1, h, device=maps.device, dtype=maps.dtype),
-            torch.linspace(-1, 1, w, device=maps.device, dtype=maps.dtype),
-            indexing="ij",
-        )
-        grid = torch.stack([xs.flatten(), ys.flatten()], dim=-1)  # (H*W, 2)
-        return weights @ grid
+        return weights @ image_grid(*maps.shape[-2:], maps)
+
+
+def image_grid(height: int, width: int, like: torch.Tensor) -> torch.Tensor:
+    """(H*W, 2) cell-centre (x, y) coordinates in [-1, 1], row-major like ``flatten(2)``."""
+    ys, xs = torch.meshgrid(
+        torch.linspace(-1, 1, height, device=like.device, dtype=like.dtype),
+        torch.linspace(-1, 1, width, device=like.device, dtype=like.dtype),
+        indexing="ij",
+    )
+    return torch.stack([xs.flatten(), ys.flatten()], dim=-1)
 
 
 class KeypointTokens(nn.Module):

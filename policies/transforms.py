@@ -17,6 +17,7 @@ import numpy as np
 from actloop.control import EmbodimentSpec, Observation, get_embodiment, unknown_name_message
 from actloop.datasets.stats import STAT_FIELDS, KeyStats
 
+from .grounding import grounding_targets
 from .heads.goal import goal_targets
 from .vision import fit_image
 
@@ -126,7 +127,9 @@ class UniversalTransform:
         embodiment = sample["embodiment"]
         state, state_mask = self.universal_state(sample["state"], embodiment)
         action, action_mask = self.universal_action(sample["action"], embodiment)
-        goal, goal_mask = goal_targets(sample.get("extras", {}))  # training-only targets
+        extras = sample.get("extras", {})  # training-only targets
+        goal, goal_mask = goal_targets(extras)
+        ground_uv, ground_mask = grounding_targets(extras, sample["images"])
         return {
             "images": {cam: self._fit(frames) for cam, frames in sample["images"].items()},
             "state": state,
@@ -140,6 +143,8 @@ class UniversalTransform:
             "embodiment_id": self.embodiment_id(embodiment),
             "goal": goal,
             "goal_mask": goal_mask,
+            "ground_uv": ground_uv,
+            "ground_mask": ground_mask,
         }
 
     def _fit(self, frames: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ from torch.nn import functional as F
 
 from .config import VisionConfig
 from .film import add_film, conditioned
+from .grounding import GroundedKeypoints
 from .keypoints import KeypointTokens
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -79,16 +80,40 @@ class VisionEncoder(nn.Module):
         self.keypoints = (
             KeypointTokens(channels, config.keypoints, d_model) if config.keypoints else None
         )
-        self.tokens_per_image = height * width + config.keypoints
+        self.grounded_xy: torch.Tensor | None = None
+        self.grounding = self._grounding(config, d_model)
+        self.tokens_per_image = height * width + config.keypoints + config.grounding
         self.camera_embedding = nn.Parameter(torch.randn(len(cameras), d_model) * 0.02)
         self.step_embedding = nn.Parameter(torch.randn(n_obs_steps, d_model) * 0.02)
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
 
+    def _grounding(self, config: VisionConfig, d_model: int) -> GroundedKeypoints | None:
+        """The grounded keypoints and a hook that keeps the stage map they match against."""
+        if not config.grounding:
+            return None
+        stages = self.trunk.feature_info
+        if not 0 <= config.grounding_stage < len(stages):
+            raise ValueError(
+                f"grounding_stage {config.grounding_stage} is not a feature_info stage of "
+                f"{config.model_name} (it has {len(stages)})"
+            )
+        stage = stages[config.grounding_stage]
+        self._stage_map: torch.Tensor | None = None
+        self.trunk.get_submodule(stage["module"]).register_forward_hook(self._keep_stage_map)
+        return GroundedKeypoints(stage["num_chs"], config.grounding, d_model)
+
+    def _keep_stage_map(self, module: nn.Module, inputs, output: torch.Tensor) -> None:
+        self._stage_map = output
+
     def forward(
-        self, images: dict[str, torch.Tensor], condition: torch.Tensor | None = None
+        self,
+        images: dict[str, torch.Tensor],
+        condition: torch.Tensor | None = None,
+        roles: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """``condition`` (B, d_model), the pooled instruction, drives FiLM when enabled."""
+        """``condition`` (B, d_model), the pooled instruction, drives FiLM when enabled;
+        ``roles`` (B, Q, d_model), one query per instruction role, drives grounding."""
         stacked = torch.stack([images[camera] for camera in self.cameras], dim=2)
         batch, steps, cams = stacked.shape[:3]
         pixels = stacked.flatten(0, 2).permute(0, 3, 1, 2).float().div_(255.0)
@@ -99,10 +124,23 @@ class VisionEncoder(nn.Module):
         tokens = self.project(feature_map.flatten(2).transpose(1, 2)) + self.position
         if self.keypoints is not None:
             tokens = torch.cat([tokens, self.keypoints(feature_map)], dim=1)
+        if self.grounding is not None:
+            tokens = torch.cat([tokens, self._grounded(roles, steps * cams)], dim=1)
         tokens = tokens.view(batch, steps, cams, self.tokens_per_image, -1)
         tokens = tokens + self.camera_embedding[None, None, :, None]
         tokens = tokens + self.step_embedding[None, :steps, None, None]
         return tokens.flatten(1, 3)
+
+    def _grounded(self, roles: torch.Tensor | None, per_sample: int) -> torch.Tensor:
+        """Grounded tokens; their image positions are kept in ``grounded_xy`` (B, steps,
+        cams, Q, 2) for the training loss that reads them right after this forward."""
+        if roles is None:
+            raise ValueError("this vision encoder grounds the instruction: pass its role queries")
+        stage_map, self._stage_map = self._stage_map, None
+        tokens, xy = self.grounding(stage_map, roles.repeat_interleave(per_sample, dim=0))
+        steps_cams = (per_sample // len(self.cameras), len(self.cameras))
+        self.grounded_xy = xy.view(-1, *steps_cams, *xy.shape[1:])
+        return tokens
 
     def _feature_map(self, pixels: torch.Tensor, condition, per_sample: int) -> torch.Tensor:
         if not self.config.film:

@@ -40,23 +40,32 @@ def goal_targets(extras: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]
 
 
 class GoalReadout(nn.Module):
-    """One learned query attends over the prefix; an MLP reads the target offsets off it."""
+    """Learned queries attend over the prefix; an MLP reads the target offsets off them.
 
-    def __init__(self, d_model: int, n_heads: int) -> None:
+    ``per_role=False``: one query reads every fact. ``per_role=True``: one query per fact,
+    each added to the instruction's query for that role (``grounding.RoleQueries``), so
+    "where is the cube" is asked with the cube's words; a single query for everything put
+    the cube at the midpoint of all cubes, whatever its colour word said."""
+
+    def __init__(self, d_model: int, n_heads: int, per_role: bool = False) -> None:
         super().__init__()
-        self.query = nn.Parameter(torch.randn(1, 1, d_model) * 0.02)
+        queries = len(GOAL_FACTS) if per_role else 1
+        self.query = nn.Parameter(torch.randn(1, queries, d_model) * 0.02)
         self.pool = nn.MultiheadAttention(d_model, n_heads, batch_first=True)
         self.norm = nn.LayerNorm(d_model)
         self.predict = nn.Sequential(
-            nn.Linear(d_model, 2 * d_model), nn.GELU(), nn.Linear(2 * d_model, GOAL_DIM)
+            nn.Linear(d_model, 2 * d_model), nn.GELU(), nn.Linear(2 * d_model, GOAL_DIM // queries)
         )
 
-    def forward(self, prefix: torch.Tensor, valid: torch.Tensor):
-        """(B, P, d), (B, P) -> the goal token (B, 1, d) and predicted offsets (B, GOAL_DIM)."""
+    def forward(self, prefix: torch.Tensor, valid: torch.Tensor, roles: torch.Tensor | None = None):
+        """(B, P, d), (B, P), roles (B, >=Q, d) or None -> the goal tokens (B, Q, d) and the
+        predicted offsets (B, GOAL_DIM), fact by fact in ``GOAL_FACTS`` order."""
         query = self.query.expand(prefix.shape[0], -1, -1)
+        if roles is not None and query.shape[1] > 1:
+            query = query + roles[:, : query.shape[1]]
         pooled, _ = self.pool(query, prefix, prefix, key_padding_mask=~valid.bool())
-        token = self.norm(pooled)
-        return token, self.predict(token[:, 0])
+        tokens = self.norm(pooled)
+        return tokens, self.predict(tokens).flatten(1)
 
     @staticmethod
     def loss(predicted: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
