@@ -86,7 +86,8 @@ def build_policy(args, split: Split, raw: dict) -> VLAPolicy:
     pick = rng.choice(split.fitted, size=min(1024, len(split.fitted)), replace=False)
     pairs = [transform.universal_action(raw[i]["action"], raw[i]["embodiment"]) for i in pick]
     chunks, masks = (np.stack(x) for x in zip(*pairs, strict=True))
-    return VLAPolicy.create(config, stats, chunks, masks)
+    instructions = sorted({raw[i]["instruction"] for i in split.fitted})  # the word vocabulary
+    return VLAPolicy.create(config, stats, chunks, masks, instructions)
 
 
 def fit(policy: VLAPolicy, split: Split, raw: dict, args) -> None:
@@ -149,19 +150,26 @@ def timed_check(fns: dict, greedy: list[int], repeats: int, label: str, rows: di
     print(f"  {label}: {len(greedy)} tokens | " + " | ".join(line), flush=True)
 
 
-def cold_decoders(policy: VLAPolicy, prefix, valid, windows) -> dict:
+def cold_decoders(policy: VLAPolicy, prefix, valid, mask, windows) -> dict:
+    """Sequential greedy and cold Jacobi, plus Jacobi that guesses ahead by repeating the
+    last timestep's tokens when the tokenizer has a per-timestep layout (binning)."""
     fns = {"sequential": lambda: policy.ar.decode(prefix, valid)}
+    period = policy.action_tokenizer.token_period(mask)
     for w in windows:
         fns[f"Jacobi cold w{w}"] = lambda w=w: jacobi_decode(policy.ar, prefix, valid, None, w)
+        if period:
+            fns[f"Jacobi cold+repeat w{w}"] = lambda w=w: jacobi_decode(
+                policy.ar, prefix, valid, None, w, [period]
+            )
     return fns
 
 
 def open_loop(policy, raw, indices, windows, repeats, label) -> dict:
     rows: dict = {}
     for i in indices:
-        prefix, valid, _ = prefix_of(policy, raw[i])
+        prefix, valid, mask = prefix_of(policy, raw[i])
         greedy = policy.ar.decode(prefix, valid).tokens[0]
-        fns = cold_decoders(policy, prefix, valid, windows)
+        fns = cold_decoders(policy, prefix, valid, mask, windows)
         timed_check(fns, greedy, repeats, f"{label} window {i}", rows)
     return rows
 
@@ -169,10 +177,15 @@ def open_loop(policy, raw, indices, windows, repeats, label) -> dict:
 def seeded_decoders(policy: VLAPolicy, prefix, valid, previous: tuple, windows) -> dict:
     """Jacobi seeded from the previous plan; building the seed is part of the timed call."""
 
-    def decode(window: int):
-        return jacobi_decode(policy.ar, prefix, valid, [shifted_seed(policy, *previous)], window)
+    def decode(window: int, periods=None):
+        seed = [shifted_seed(policy, *previous)]
+        return jacobi_decode(policy.ar, prefix, valid, seed, window, periods)
 
-    return {f"Jacobi seeded w{w}": lambda w=w: decode(w) for w in windows}
+    fns = {f"Jacobi seeded w{w}": lambda w=w: decode(w) for w in windows}
+    period = policy.action_tokenizer.token_period(previous[1])
+    if period:
+        fns |= {f"Jacobi seeded+repeat w{w}": lambda w=w: decode(w, [period]) for w in windows}
+    return fns
 
 
 def closed_loop(policy, raw, episodes, every: int, windows, repeats) -> dict:
@@ -185,7 +198,7 @@ def closed_loop(policy, raw, episodes, every: int, windows, repeats) -> dict:
             prefix, valid, mask = prefix_of(policy, raw[frame])
             greedy = policy.ar.decode(prefix, valid).tokens[0]
             if previous is not None:
-                fns = cold_decoders(policy, prefix, valid, windows)
+                fns = cold_decoders(policy, prefix, valid, mask, windows)
                 fns |= seeded_decoders(policy, prefix, valid, (previous, mask, every), windows)
                 timed_check(fns, greedy, repeats, f"closed loop frame {frame}", rows)
             previous = greedy

@@ -35,16 +35,16 @@ from .transforms import UniversalTransform, check_observation
 GRIPPER_SLOT = slot_for(FieldKind.GRIPPER, 0)
 
 
-def _greedy(head, prefix, valid, init=None):
+def _greedy(head, prefix, valid, init=None, periods=None):
     return head.decode(prefix, valid)
 
 
-def _sample(head, prefix, valid, init=None):
+def _sample(head, prefix, valid, init=None, periods=None):
     return head.decode(prefix, valid, temperature=1.0)
 
 
-def _jacobi(head, prefix, valid, init=None):
-    return jacobi_decode(head, prefix, valid, init, head.config.jacobi_window)
+def _jacobi(head, prefix, valid, init=None, periods=None):
+    return jacobi_decode(head, prefix, valid, init, head.config.jacobi_window, periods)
 
 
 DECODERS = {"greedy": _greedy, "jacobi": _jacobi, "sample": _sample}
@@ -239,9 +239,10 @@ class VLAPolicy(nn.Module):
         self.last_info = {"head": "diffusion"}
         return sample.cpu().numpy()
 
-    def decode_tokens(self, prefix, valid, init=None) -> Decoded:
+    def decode_tokens(self, prefix, valid, masks: torch.Tensor, init=None) -> Decoded:
         decoder = DECODERS[self.config.ar.decoding]
-        return decoder(self.ar, prefix, valid, init)
+        periods = [self.action_tokenizer.token_period(m) for m in masks.cpu().numpy().astype(bool)]
+        return decoder(self.ar, prefix, valid, init, periods)
 
     def _tokens_to_chunks(self, decoded: Decoded, masks: torch.Tensor) -> np.ndarray:
         return np.stack(
@@ -254,7 +255,7 @@ class VLAPolicy(nn.Module):
         )
 
     def _ar(self, prefix, valid, batch) -> np.ndarray:
-        decoded = self.decode_tokens(prefix, valid)
+        decoded = self.decode_tokens(prefix, valid, batch["action_mask"])
         self.last_info = {
             "head": "ar",
             "ar_confidence": decoded.confidence,
@@ -269,7 +270,7 @@ class VLAPolicy(nn.Module):
             self.action_tokenizer.encode(c, m).tolist()
             for c, m in zip(diffusion, masks, strict=True)
         ]
-        decoded = self.decode_tokens(prefix, valid, seeds)
+        decoded = self.decode_tokens(prefix, valid, batch["action_mask"], seeds)
         fused, used = diffusion.copy(), []
         for i, confidence in enumerate(decoded.confidence):
             try:

@@ -51,6 +51,12 @@ class ActionTokenizer(ABC):
     def settings(self) -> dict[str, Any]:
         """JSON-serialisable constructor arguments plus learned scalars."""
 
+    def token_period(self, mask: np.ndarray) -> int | None:
+        """Tokens per timestep, if the tokens of one timestep follow those of the previous
+        one in a fixed layout (so a still robot repeats them); None if not. Jacobi decoding
+        uses it to guess ahead."""
+        return None
+
     def arrays(self) -> dict[str, np.ndarray]:
         return {}
 

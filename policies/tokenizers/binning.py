@@ -51,6 +51,9 @@ class BinningTokenizer(ActionTokenizer):
         tokens = np.stack([self._bin(chunk[:, s], s) for s in slots], axis=1)
         return tokens.reshape(-1).astype(np.int64)
 
+    def token_period(self, mask: np.ndarray) -> int:
+        return len(used_slots(mask))
+
     def decode(self, tokens, mask: np.ndarray, horizon: int) -> np.ndarray:
         slots = used_slots(mask)
         tokens = self.check_tokens(tokens, horizon * len(slots)).reshape(horizon, len(slots))

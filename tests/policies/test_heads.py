@@ -113,6 +113,24 @@ def test_jacobi_equals_greedy_exactly_on_random_inputs(seed):
     assert seeded.passes == 1  # a correct guess is verified in one pass
     windowed = jacobi_decode(head, prefix, valid, window=4)
     assert windowed.tokens == greedy.tokens
+    periodic = jacobi_decode(head, prefix, valid, window=4, periods=[3, 1, None])
+    assert periodic.tokens == greedy.tokens
+
+
+def test_guessing_the_last_timestep_again_verifies_a_steady_chunk_in_fewer_passes():
+    """A robot moving steadily repeats its per-timestep tokens (3 slots here)."""
+    head = tiny_ar(max_tokens=24)
+    prefix, valid = prefix_batch()
+    targets = torch.full((2, 24), head.pad)
+    targets[0, :19] = torch.tensor([4, 17, 9] * 6 + [head.eos])
+    targets[1, :19] = torch.tensor([30, 2, 2] * 6 + [head.eos])
+    fit(head, lambda: head.loss(prefix, valid, targets), 300)
+    greedy = head.decode(prefix, valid)
+    assert greedy.tokens == [t[:18] for t in targets.tolist()]
+    plain = jacobi_decode(head, prefix, valid, window=4)
+    periodic = jacobi_decode(head, prefix, valid, window=4, periods=[3, 3])
+    assert plain.tokens == periodic.tokens == greedy.tokens
+    assert periodic.passes < plain.passes
 
 
 def test_sampling_is_reproducible_with_a_generator_and_respects_vocabulary():
