@@ -181,6 +181,7 @@ def _small() -> PolicyConfig:
             {"channels": (32, 64, 128, 256), "stem_width": 32},
             random_shift=4,
             film=True,
+            grounding=2,  # one role per goal fact (where to put it, what to grasp)
         ),
         goal_weight=1.0,
     )
