@@ -20,7 +20,7 @@ from actloop.control import EmbodimentSpec, FieldKind, Observation
 class LeRobotArm:
     # LeRobot's motor check pings each servo once, with no retry; a reply that arrives after
     # the SDK's packet timeout (a busy host, a noisy bus) fails the whole connect.
-    connect_attempts = 3
+    connect_attempts = 5
     retry_backoff_s = 0.2
     read_attempts = 3  # observation reads; writes are never retried (see _read_observation)
 
@@ -33,14 +33,18 @@ class LeRobotArm:
         self._low, self._high = spec.action_low, spec.action_high
 
     def connect(self) -> None:
+        failures = []
         for attempt in range(1, self.connect_attempts + 1):
             try:
                 self.robot.connect(calibrate=False)
                 return
-            except RuntimeError:  # the motor check missed a reply; the port stays open
+            except RuntimeError as error:  # the motor check missed a reply; the port stays open
                 self._close_bus_port()
+                failures.append(f"attempt {attempt}: {_missing_motors(error)}")
                 if attempt == self.connect_attempts:
-                    raise
+                    raise RuntimeError(
+                        f"LeRobot's motor check failed {attempt} times ({'; '.join(failures)})"
+                    ) from error
                 time.sleep(self.retry_backoff_s * attempt)  # let a busy host or bus settle
 
     def _close_bus_port(self) -> None:
@@ -85,3 +89,10 @@ class LeRobotArm:
         span = np.where(self._gripper, self._high - self._low, 1.0)
         percent = 100.0 * (native - self._low) / span
         return np.where(self._gripper, percent, native * 180.0 / math.pi)
+
+
+def _missing_motors(error: RuntimeError) -> str:
+    """The 'Missing motor IDs' lines of LeRobot's motor-check error, on one line."""
+    lines = [line.strip() for line in str(error).splitlines()]
+    missing = [line[2:].split(" ")[0] for line in lines if line.startswith("- ")]
+    return f"ids {', '.join(missing)} failed it" if missing else lines[0]

@@ -55,6 +55,23 @@ def test_a_lost_handshake_reply_is_retried_not_fatal(tmp_path, emulated):
     robot.disconnect()
 
 
+class DropServo(FaultPlan):
+    """One servo never answers: unplugged, or a wrong ID."""
+
+    def apply(self, reply: bytes):
+        return (None, 0.0) if reply[2] == 2 else (reply, 0.0)
+
+
+def test_a_servo_that_never_answers_fails_connect_naming_it_on_every_attempt(tmp_path, emulated):
+    arm = emulated("so101", homed=True, faults=DropServo())
+    robot = _lerobot_arm(arm, tmp_path)
+    robot.retry_backoff_s = 0.01
+    with pytest.raises(RuntimeError, match="failed 5 times") as failure:
+        robot.connect()
+    assert str(failure.value).count("ids 2 failed it") == 5
+    assert not robot.robot.bus.port_handler.is_open  # nothing left holding the port
+
+
 def test_a_lost_position_reply_is_read_again_not_fatal(tmp_path, emulated):
     arm = emulated("so101", homed=True)
     robot = _lerobot_arm(arm, tmp_path)
