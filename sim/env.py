@@ -25,7 +25,7 @@ PHYSICS_DT = 0.002  # seconds; substeps per control tick = ceil(tick / PHYSICS_D
 MAX_SPEED = 50.0  # rad/s or m/s; anything faster is treated as a blow-up
 # facts also recorded as image positions (``<fact>_uv_<camera>``, ``World.project``), so a
 # policy can learn to point at them in the pixels (policies/grounding.py)
-PROJECTED_FACTS = {"goal_pos", "object_pos"}
+PROJECTED_FACTS = ("goal_pos", "object_pos")
 
 
 class SimEnv:
@@ -175,7 +175,7 @@ class SimEnv:
         facts = {**self.setup.goal, **self.task.live(self.world, self.setup)}
         extras = {k: np.asarray(v, dtype=np.float64) for k, v in facts.items()}
         extras["tcp_pos"] = self.robot.tcp_pos()
-        for fact in PROJECTED_FACTS & extras.keys():
+        for fact in (f for f in PROJECTED_FACTS if f in extras):
             for camera in self._spec.cameras:
                 extras[f"{fact}_uv_{camera}"] = self.world.project(camera, extras[fact])
         return extras
