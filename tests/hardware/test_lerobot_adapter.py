@@ -68,7 +68,9 @@ def test_a_servo_that_never_answers_fails_connect_naming_it_on_every_attempt(tmp
     robot.retry_backoff_s = 0.01
     with pytest.raises(RuntimeError, match="failed 5 times") as failure:
         robot.connect()
-    assert str(failure.value).count("ids 2 failed it") == 5
+    # servo 2 fails every attempt (on a loaded host the first ping after opening, servo
+    # 1's, sometimes fails too: "ids 1, 2 failed it")
+    assert str(failure.value).count("2 failed it") == 5
     assert not robot.robot.bus.port_handler.is_open  # nothing left holding the port
 
 
