@@ -18,8 +18,8 @@ from actloop.control import EmbodimentSpec, FieldKind, Observation
 
 
 class LeRobotArm:
-    # LeRobot's motor check pings each servo once, with no retry; a reply that arrives after
-    # the SDK's packet timeout (a busy host, a noisy bus) fails the whole connect.
+    # LeRobot's handshake (a ping per servo, then a firmware read per servo) has no retry; a
+    # reply that arrives after the SDK's packet timeout (a busy host, a noisy bus) fails it.
     connect_attempts = 5
     retry_backoff_s = 0.2
     read_attempts = 3  # observation reads; writes are never retried (see _read_observation)
@@ -33,24 +33,31 @@ class LeRobotArm:
         self._low, self._high = spec.action_low, spec.action_high
 
     def connect(self) -> None:
+        """Retry the handshake, never a port that does not open: LeRobot reports both as a
+        ConnectionError, but only a late reply leaves the port open behind it."""
         failures = []
         for attempt in range(1, self.connect_attempts + 1):
             try:
                 self.robot.connect(calibrate=False)
                 return
-            except RuntimeError as error:  # the motor check missed a reply; the port stays open
+            except (RuntimeError, ConnectionError) as error:
+                if isinstance(error, ConnectionError) and not self._bus_port_open():
+                    raise  # a wrong or busy port: retrying cannot help
                 self._close_bus_port()
-                failures.append(f"attempt {attempt}: {_missing_motors(error)}")
+                failures.append(f"attempt {attempt}: {_handshake_failure(error)}")
                 if attempt == self.connect_attempts:
                     raise RuntimeError(
-                        f"LeRobot's motor check failed {attempt} times ({'; '.join(failures)})"
+                        f"LeRobot's handshake failed {attempt} times ({'; '.join(failures)})"
                     ) from error
                 time.sleep(self.retry_backoff_s * attempt)  # let a busy host or bus settle
 
-    def _close_bus_port(self) -> None:
+    def _bus_port_open(self) -> bool:
         port = getattr(getattr(self.robot, "bus", None), "port_handler", None)
-        if port is not None and port.is_open:
-            port.closePort()
+        return bool(port is not None and port.is_open)
+
+    def _close_bus_port(self) -> None:
+        if self._bus_port_open():
+            self.robot.bus.port_handler.closePort()
 
     def disconnect(self) -> None:
         if self.robot.is_connected:
@@ -91,8 +98,12 @@ class LeRobotArm:
         return np.where(self._gripper, percent, native * 180.0 / math.pi)
 
 
-def _missing_motors(error: RuntimeError) -> str:
-    """The 'Missing motor IDs' lines of LeRobot's motor-check error, on one line."""
+def _handshake_failure(error: Exception) -> str:
+    """One line per failed attempt: the servo IDs LeRobot's motor check missed, or the read
+    (e.g. the firmware check) that got no reply."""
+    if isinstance(error, ConnectionError):
+        cause = error.__cause__ or error
+        return f"{type(cause).__name__}: {str(cause).strip().splitlines()[0]}"
     lines = [line.strip() for line in str(error).splitlines()]
     missing = [line[2:].split(" ")[0] for line in lines if line.startswith("- ")]
     return f"ids {', '.join(missing)} failed it" if missing else lines[0]

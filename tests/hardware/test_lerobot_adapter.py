@@ -55,6 +55,36 @@ def test_a_lost_handshake_reply_is_retried_not_fatal(tmp_path, emulated):
     robot.disconnect()
 
 
+class DropFirstByteRead(FaultPlan):
+    """The first reply carrying one data byte (LeRobot's firmware-version read, after its
+    pings passed) never arrives: the status packet's LENGTH field is 2 + parameters."""
+
+    def apply(self, reply: bytes):
+        if reply[3] == 3 and not self.counts["dropped"]:
+            self.counts["dropped"] += 1
+            return None, 0.0
+        return reply, 0.0
+
+
+def test_a_lost_firmware_read_in_the_handshake_is_retried_not_fatal(tmp_path, emulated):
+    arm = emulated("so101", homed=True, faults=DropFirstByteRead())
+    robot = _lerobot_arm(arm, tmp_path)
+    robot.connect()  # LeRobot raises ConnectionError for it, as for a port that never opens
+    assert robot.robot.is_connected and arm.emulator.faults.counts["dropped"] == 1
+    robot.disconnect()
+
+
+def test_a_port_that_does_not_open_fails_at_once_without_retries(tmp_path, emulated):
+    arm = emulated("so101", homed=True)
+    robot = _lerobot_arm(arm, tmp_path)
+    robot.robot.bus.port_handler.port_name = str(tmp_path / "no-such-port")
+    robot.retry_backoff_s = 10.0  # a retry would show as a 10 s wait
+    started = time.monotonic()
+    with pytest.raises(ConnectionError, match="Could not connect"):
+        robot.connect()
+    assert time.monotonic() - started < 5.0
+
+
 class DropServo(FaultPlan):
     """One servo never answers: unplugged, or a wrong ID."""
 
