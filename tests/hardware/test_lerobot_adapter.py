@@ -38,13 +38,24 @@ def _lerobot_arm(arm, tmp_path) -> LeRobotArm:
 
 
 class DropFirstReply(FaultPlan):
-    """The first reply on the bus never arrives (a late reply on a busy host reads the same)."""
+    """The first reply on the bus that ``matches`` never arrives (a late reply on a busy host
+    reads the same)."""
+
+    def __init__(self, matches=lambda reply: True) -> None:
+        super().__init__()
+        self.matches = matches
 
     def apply(self, reply: bytes):
-        if not self.counts["dropped"]:
+        if self.matches(reply) and not self.counts["dropped"]:
             self.counts["dropped"] += 1
             return None, 0.0
         return reply, 0.0
+
+
+def one_data_byte(reply: bytes) -> bool:
+    """A status packet's LENGTH field is 2 + its parameters: LeRobot's firmware-version read
+    (after its pings passed) is the handshake's first reply with one."""
+    return reply[3] == 3
 
 
 def test_a_lost_handshake_reply_is_retried_not_fatal(tmp_path, emulated):
@@ -55,19 +66,8 @@ def test_a_lost_handshake_reply_is_retried_not_fatal(tmp_path, emulated):
     robot.disconnect()
 
 
-class DropFirstByteRead(FaultPlan):
-    """The first reply carrying one data byte (LeRobot's firmware-version read, after its
-    pings passed) never arrives: the status packet's LENGTH field is 2 + parameters."""
-
-    def apply(self, reply: bytes):
-        if reply[3] == 3 and not self.counts["dropped"]:
-            self.counts["dropped"] += 1
-            return None, 0.0
-        return reply, 0.0
-
-
 def test_a_lost_firmware_read_in_the_handshake_is_retried_not_fatal(tmp_path, emulated):
-    arm = emulated("so101", homed=True, faults=DropFirstByteRead())
+    arm = emulated("so101", homed=True, faults=DropFirstReply(one_data_byte))
     robot = _lerobot_arm(arm, tmp_path)
     robot.connect()  # LeRobot raises ConnectionError for it, as for a port that never opens
     assert robot.robot.is_connected and arm.emulator.faults.counts["dropped"] == 1
