@@ -78,11 +78,9 @@ def test_a_port_that_does_not_open_fails_at_once_without_retries(tmp_path, emula
     arm = emulated("so101", homed=True)
     robot = _lerobot_arm(arm, tmp_path)
     robot.robot.bus.port_handler.port_name = str(tmp_path / "no-such-port")
-    robot.retry_backoff_s = 10.0  # a retry would show as a 10 s wait
-    started = time.monotonic()
+    # retried, it would end in RuntimeError("LeRobot's handshake failed 5 times ...")
     with pytest.raises(ConnectionError, match="Could not connect"):
         robot.connect()
-    assert time.monotonic() - started < 5.0
 
 
 class DropServo(FaultPlan):
