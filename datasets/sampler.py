@@ -79,12 +79,14 @@ class WindowDataset(Dataset):
         *,
         transform: Transform | None = None,
         fps: float | None = None,
+        action_key: str = "action",
     ) -> None:
         if not sources:
             raise ValueError("WindowDataset needs at least one store")
         self.spec = spec or WindowSpec()
         self.transform = transform
-        self.indexes = [_index(_as_source(s), fps) for s in sources]
+        self.action_key = action_key
+        self.indexes = [_index(_as_source(s), fps, action_key) for s in sources]
         self._offsets = np.cumsum([0] + [ix.frames for ix in self.indexes])
         self._opened: dict[int, EpisodeStore] = {}
         self._pid = os.getpid()
@@ -134,7 +136,7 @@ class WindowDataset(Dataset):
         return {
             "images": images,
             "state": store.lowdim("state")[obs_idx].astype(np.float32, copy=False),
-            "action": store.lowdim("action")[act_idx].astype(np.float32, copy=False),
+            "action": store.lowdim(self.action_key)[act_idx].astype(np.float32, copy=False),
             "obs_pad": obs_pad,
             "action_pad": act_pad,
             "instruction": instruction,
@@ -151,11 +153,21 @@ def _clamp(frame: int, deltas: tuple[int, ...], start: int, end: int):
     return np.clip(wanted, start, end - 1), (wanted < start) | (wanted >= end)
 
 
+def _check_same_width(url: str, schema: dict, action_key: str) -> None:
+    """Labels read in place of the action must be actions of the same embodiment."""
+    got, want = schema[action_key], schema["action"]
+    if tuple(got["shape"]) != tuple(want["shape"]):
+        raise SchemaError(
+            f"{url}: action labels 'data/{action_key}' have shape {tuple(got['shape'])}, "
+            f"but 'data/action' has {tuple(want['shape'])}"
+        )
+
+
 def _as_source(source: str | StoreSource) -> StoreSource:
     return source if isinstance(source, StoreSource) else StoreSource(str(source))
 
 
-def _index(source: StoreSource, fps: float | None) -> _Index:
+def _index(source: StoreSource, fps: float | None, action_key: str = "action") -> _Index:
     if not source.weight > 0:
         raise ValueError(f"{source.url}: weight must be positive, got {source.weight}")
     store = EpisodeStore(source.url)  # checks every committed chunk exists
@@ -164,9 +176,11 @@ def _index(source: StoreSource, fps: float | None) -> _Index:
             raise SchemaError(
                 f"{source.url} episode {meta.index}: fps {meta.fps} != expected {fps}"
             )
-    for key in ("state", "action"):
+    for key in ("state", "action", action_key):
         if key not in store.schema and store.num_episodes:
             raise SchemaError(f"{source.url}: key 'data/{key}' is missing from the store")
+    if action_key != "action" and store.num_episodes:
+        _check_same_width(source.url, store.schema, action_key)
     return _Index(
         url=source.url,
         weight=float(source.weight),

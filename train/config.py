@@ -21,6 +21,9 @@ class DataConfig:
     stores: list[str] = field(default_factory=list)
     weights: list[float] = field(default_factory=list)  # empty: every store weighs 1
     num_workers: int = 0  # 0 keeps resume exact: batches depend only on the saved RNG
+    # what the policy learns to output: "action" (what was applied) or, for demos
+    # recorded with `actloop collect --noise`, "extras/expert_action" (DART labels)
+    action_key: str = "action"
 
 
 @dataclass

@@ -1,12 +1,14 @@
 """``actloop collect``: record scripted-expert demos into a zarr episode store.
 
 Every episode runs through the one ``ControlLoop`` (lock-step ``SimClock``), so the
-store holds exactly what a deployed policy would see and the actions really applied.
+store holds exactly what a deployed policy would see and the actions really applied,
+plus the expert's noise-free action per tick (the DART label, see ``ExpertLabels``).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 
 NAME = "collect"
@@ -23,6 +25,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--keep-failures", action="store_true", help="also store episodes the expert failed"
     )
+
+
+class ExpertLabels:
+    """A Recorder wrapper that adds the expert's noise-free action to each step's extras
+    (``extras/expert_action``), beside the noisy action really applied: both are kept,
+    and ``actloop train --data.action_key extras/expert_action`` learns from the labels."""
+
+    def __init__(self, recorder, expert) -> None:
+        self.recorder, self.expert = recorder, expert
+
+    def start_episode(self, info) -> None:
+        self.recorder.start_episode(info)
+
+    def record(self, step) -> None:
+        extras = {**step.observation.extras, "expert_action": self.expert.label}
+        observation = dataclasses.replace(step.observation, extras=extras)
+        self.recorder.record(dataclasses.replace(step, observation=observation))
+
+    def end_episode(self, success: bool) -> None:
+        self.recorder.end_episode(success)
+
+    def abort(self) -> None:
+        self.recorder.abort()
 
 
 class SuccessFilter:
@@ -60,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     successes = frames = 0
     started = time.perf_counter()
     with EpisodeWriter(args.out, record_extras=True) as writer:  # privileged facts kept
-        recorder = SuccessFilter(writer, args.keep_failures)
+        recorder = SuccessFilter(ExpertLabels(writer, expert), args.keep_failures)
         loop = ControlLoop(
             env,
             expert,

@@ -49,6 +49,12 @@ class PandaDriver:
         )
         return np.concatenate([move + noise * self.step, turn, [point.grip]])
 
+    def label(self, action: np.ndarray, noise: np.ndarray) -> np.ndarray:
+        """The action ``action`` would have been without ``noise`` (the DART label)."""
+        clean = np.array(action, dtype=float, copy=True)
+        clean[:3] -= noise * self.step
+        return clean
+
 
 class SO101Driver:
     step = 0.008  # m per tick at 30 Hz = 0.24 m/s
@@ -62,6 +68,7 @@ class SO101Driver:
         self.hand_id = self.model.body("gripper_body").id
         self.command = np.zeros(3)
         self.q = np.zeros(6)
+        self._last: tuple[np.ndarray, object] | None = None  # (q before, waypoint): for label
 
     def reset(self, state: np.ndarray) -> None:
         self.q = np.array(state, dtype=float)
@@ -83,15 +90,26 @@ class SO101Driver:
         target = point.pos - (self.point(state, point.tool) - self.tcp(state))
         step = _clip_norm(target - self.command, self.step * point.speed)
         self.command = self.command + step
-        aim = self.command + noise * self.step
-        q = self.q.copy()
+        self._last = (self.q.copy(), point)
+        self.q = self._joints_towards(self.q, self.command + noise * self.step, point)
+        return self.q.copy()
+
+    def label(self, action: np.ndarray, noise: np.ndarray) -> np.ndarray:
+        """The last action without its ``noise``: the same IK step aimed at the clean command."""
+        if not np.any(noise):
+            return np.array(action, dtype=float, copy=True)
+        q_before, point = self._last
+        return self._joints_towards(q_before, self.command, point)
+
+    def _joints_towards(self, q_from: np.ndarray, aim: np.ndarray, point) -> np.ndarray:
+        """One rate-limited joint step from ``q_from`` that puts the tcp at ``aim``."""
+        q = q_from.copy()
         for _ in range(2):  # roll changes where the tcp is, so alternate roll and position
             q = self._solve(q, aim)
             q[4] = np.clip(q[4] - wrap_quarter_turn(point.yaw - self._jaw_yaw()), -2.7, 2.8)
         q = self._solve(q, aim)
         q[5] = self.open_angle + point.grip * (self.closed_angle - self.open_angle)
-        self.q = self.q + np.clip(q - self.q, -0.12, 0.12)
-        return self.q.copy()
+        return q_from + np.clip(q - q_from, -0.12, 0.12)
 
     def _jaw_yaw(self) -> float:
         """Heading of the jaws' closing direction in the horizontal plane (last solve)."""

@@ -5,6 +5,10 @@ Closed loop: every tick it looks at the measured tool position, so injected nois
 wander off and recover, which is what a learned policy needs to see. When a waypoint's
 check on the live task facts fails (a dropped or bumped cube, a lost handle) the expert
 re-plans from the current state, so the demos also show re-grasps.
+
+``label`` is the last action with its noise taken out. Training on those labels (DART,
+Laskey et al. 2017) teaches the recoveries the noise provoked without also teaching the
+wandering that caused them.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ class ScriptedExpert:
         self.rng = np.random.default_rng([self.seed, self._episode])
         self._episode += 1
         self.plan = None
+        self.label: np.ndarray | None = None  # the last action without its noise (DART)
         self.index, self.waited, self.replans = 0, 0, 0
         self.ou = np.zeros(3)
 
@@ -62,6 +67,7 @@ class ScriptedExpert:
         fade = 0.0 if point.precise else min(1.0, distance / NOISE_FADE)
         noise = self._noise() * fade
         action = self.driver.action(state, point, noise)
+        self.label = self.driver.label(action, noise)
         return ActionChunk(action[None, :], start_tick=0, dt=self.dt)
 
     def _replan(self, extras: dict, state: np.ndarray) -> None:

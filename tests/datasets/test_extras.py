@@ -54,6 +54,38 @@ def test_an_extra_that_disappears_mid_episode_is_named(tmp_path, synthetic):
         writer.abort()
 
 
+def _record_labels(path: str, synthetic, width: int | None = None, frames=5) -> None:
+    """Steps whose extras carry a DART-style label: the applied action plus 0.5."""
+    with EpisodeWriter(path, record_extras=True) as writer:
+        writer.start_episode(synthetic.make_info(0))
+        for frame in range(frames):
+            step = synthetic.make_step(0, frame)
+            label = (step.action + 0.5)[:width]
+            observation = dataclasses.replace(step.observation, extras={"expert_action": label})
+            writer.record(dataclasses.replace(step, observation=observation))
+        writer.end_episode(True)
+
+
+def test_action_labels_can_be_read_from_an_extra_in_place_of_the_applied_action(
+    tmp_path, synthetic
+):
+    path = str(tmp_path / "s")
+    _record_labels(path, synthetic)
+    spec = WindowSpec.chunk(horizon=3)
+    applied = WindowDataset([path], spec)[1]["action"]
+    labels = WindowDataset([path], spec, action_key="extras/expert_action")[1]["action"]
+    np.testing.assert_allclose(labels, applied + 0.5)
+
+
+def test_missing_or_misshapen_action_labels_are_named(tmp_path, synthetic):
+    path = str(tmp_path / "s")
+    _record_labels(path, synthetic, width=3)
+    with pytest.raises(SchemaError, match=r"extras/expert_action.*shape"):
+        WindowDataset([path], action_key="extras/expert_action")
+    with pytest.raises(SchemaError, match="data/extras/dart_label' is missing"):
+        WindowDataset([path], action_key="extras/dart_label")
+
+
 @pytest.mark.lerobot
 def test_extras_survive_a_lerobot_export_and_import(tmp_path, synthetic):
     """ACT's side of the benchmark trains on exported demos; the facts must not block that."""

@@ -1,0 +1,64 @@
+"""DART labels: a noisy expert also says what it would have done without the noise, and
+``actloop collect`` stores that beside the action really applied."""
+
+import numpy as np
+import pytest
+from actloop.cli.main import main
+from actloop.datasets import EpisodeStore
+from actloop.sim import make, make_expert
+from actloop.sim.experts.drivers import PandaDriver
+
+
+def _labelled_ticks(task: str, noise: float, seed: int = 3):
+    """(state before, expert, action, label) for every tick of one episode."""
+    env, expert = make(task, render=False), make_expert(task, noise=noise, seed=seed)
+    obs, ticks = env.reset(seed), []
+    while env.termination() is None:
+        action = expert.infer(obs).actions[0]
+        ticks.append((np.array(obs.state), expert.plan[expert.index], action, expert.label))
+        env.send_action(action)
+        obs = env.observe()
+    env.close()
+    return ticks
+
+
+@pytest.mark.parametrize("task", ["panda/reach", "so101/reach"])
+def test_without_noise_the_label_is_the_action(task):
+    for _, _, action, label in _labelled_ticks(task, noise=0.0):
+        np.testing.assert_array_equal(label, action)
+
+
+def test_a_noisy_panda_expert_labels_each_tick_with_its_noise_free_step():
+    ticks = _labelled_ticks("panda/reach", noise=0.5)
+    driver = PandaDriver()
+    differs = 0
+    for state, waypoint, action, label in ticks:
+        np.testing.assert_allclose(label, driver.action(state, waypoint, np.zeros(3)), atol=1e-12)
+        differs += not np.allclose(label, action)
+    assert differs >= len(ticks) // 2  # the noise really moved most commands
+
+
+def test_a_noisy_so101_label_aims_the_jaws_at_the_clean_command_not_the_noisy_one():
+    env, expert = make("so101/reach", render=False), make_expert("so101/reach", noise=0.5, seed=1)
+    obs, closer = env.reset(1), []
+    while env.termination() is None:
+        action = expert.infer(obs).actions[0]
+        command = expert.driver.command
+        miss = [np.linalg.norm(expert.driver.tcp(q) - command) for q in (action, expert.label)]
+        closer.append(miss[1] < miss[0])
+        env.send_action(action)
+        obs = env.observe()
+    env.close()
+    assert np.mean(closer) > 0.8
+
+
+def test_collect_stores_the_labels_beside_the_noisy_applied_actions(tmp_path):
+    out = tmp_path / "noisy.zarr"
+    args = ["collect", "--task", "panda/reach", "--episodes", "2", "--out", str(out)]
+    assert main([*args, "--image-size", "32", "--noise", "0.5"]) == 0
+    store = EpisodeStore(str(out))
+    labels, requested = store.lowdim("extras/expert_action"), store.lowdim("requested_action")
+    assert labels.shape == requested.shape == (store.num_frames, 7)
+    np.testing.assert_allclose(labels[:, 3:], requested[:, 3:], atol=1e-6)  # turn and grip
+    moved = np.linalg.norm(labels[:, :3] - requested[:, :3], axis=1) > 1e-4
+    assert moved.mean() > 0.5  # positions differ by the noise on most frames
