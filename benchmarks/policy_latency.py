@@ -187,11 +187,12 @@ def actloop_rows(policy: VLAPolicy, obs: Observation, repeats: int) -> dict[str,
     return interleaved_medians(fns, repeats)
 
 
-def infer_with(policy: VLAPolicy, obs: Observation, mode: str, decoding: str) -> None:
+def infer_with(policy: VLAPolicy, obs: Observation, mode: str, decoding: str):
     policy.mode = mode
     ar = dataclasses.replace(policy.config.ar, decoding=decoding)
     policy.config = policy.config.replace(ar=ar)
-    policy.infer(obs)
+    policy.reset()  # one observation per chunk: no history carried between timed calls
+    return policy.infer(obs)
 
 
 def lerobot_rows(cameras: tuple[str, ...], size: int, repeats: int) -> dict[str, float]:
