@@ -125,7 +125,8 @@ class ControlLoop:
     def _tick_until_done(self, max_ticks: int) -> str:
         while not self._stop.is_set():
             tick = self.clock.next_tick()
-            if tick.index >= max_ticks:
+            if tick.index >= max_ticks:  # a late tick may skip past the end: count those misses
+                self.stats.add_missed(max(0, max_ticks - (tick.index - tick.skipped)))
                 return "max_ticks"
             self.stats.add_tick(tick.error, tick.skipped)
             stop_reason = self._step(tick)

@@ -19,6 +19,10 @@ class LoopStats:
         self.period_errors.append(error)
         self.missed_ticks += skipped
 
+    def add_missed(self, deadlines: int) -> None:
+        """Deadlines dropped without a tick, e.g. skipped on the way past the episode's end."""
+        self.missed_ticks += deadlines
+
     def summary(self) -> dict[str, float]:
         """Percentiles in milliseconds, ready for a JSON report."""
         errors = np.abs(np.asarray(self.period_errors)) * 1e3

@@ -34,7 +34,7 @@ def test_async_ticks_never_wait_for_a_slow_model():
         scheduler=make_scheduler("execute_n", n_execute=10),
     )
     result = loop.run(max_ticks=60)
-    assert result.ticks + result.stats["missed_ticks"] >= 58
+    assert result.ticks + result.stats["missed_ticks"] == 60
     assert result.stats["inferences"] >= 3
     # Ticks kept coming while the model was busy: far more sends than inferences.
     assert len(robot.sent) > 3 * result.stats["inferences"]

@@ -65,7 +65,7 @@ def run_json(argv, capsys) -> tuple[int, dict]:
 
 def assert_whole_episode_within_limits_then_parked(report, ticks: int):
     assert report["termination"] == "max_ticks" and report["policy_error"] is None
-    assert report["ticks"] + report["stats"]["missed_ticks"] >= ticks - 4  # a loaded box skips
+    assert report["ticks"] + report["stats"]["missed_ticks"] == ticks  # a loaded box skips some
     assert report["stats"]["inferences"] >= 2
     emulator = report["emulator"]
     assert emulator["goals_written"] >= report["ticks"] * 6  # every tick reached every servo

@@ -57,7 +57,7 @@ def test_actloop_run_drives_the_emulated_so101_through_the_feetech_sdk(capsys):
     report = json.loads(capsys.readouterr().out)
     ticks = report["ticks"]
     assert code == 0 and report["termination"] == "max_ticks"
-    assert 41 <= ticks + report["stats"]["missed_ticks"] <= 45  # a loaded machine may skip ticks
+    assert ticks + report["stats"]["missed_ticks"] == 45  # a loaded machine may skip ticks
     assert report["stats"]["inferences"] >= 2
     assert report["emulator"]["goals_written"] >= ticks * 6  # every tick reached every servo
     assert report["bus"]["transactions"] >= ticks  # a sync read per tick, at least
@@ -75,7 +75,7 @@ def test_five_percent_faults_keep_the_loop_running_within_limits(servo_arm):
         watchdog=StaleActionWatchdog(1.0),
     )
     result = loop.run(max_ticks=60)
-    assert result.termination == "max_ticks" and result.ticks + result.stats["missed_ticks"] >= 56
+    assert result.termination == "max_ticks" and result.ticks + result.stats["missed_ticks"] == 60
     assert robot.bus.stats.retries > 0
     assert sum(arm.faults.counts[k] for k in ("dropped", "corrupted", "delayed")) > 0
     assert_commands_within_limits(arm, robot)
