@@ -20,7 +20,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np
 import torch
-from actloop.control import Observation, get_embodiment
+from actloop.control import ActionChunk, Observation, get_embodiment
 from actloop.policies import VLAPolicy, fake_sample, fake_stats, get_preset
 from actloop.policies.heads.jacobi import jacobi_decode
 from actloop.policies.hybrid import to_device
@@ -187,7 +187,7 @@ def actloop_rows(policy: VLAPolicy, obs: Observation, repeats: int) -> dict[str,
     return interleaved_medians(fns, repeats)
 
 
-def infer_with(policy: VLAPolicy, obs: Observation, mode: str, decoding: str):
+def infer_with(policy: VLAPolicy, obs: Observation, mode: str, decoding: str) -> ActionChunk:
     policy.mode = mode
     ar = dataclasses.replace(policy.config.ar, decoding=decoding)
     policy.config = policy.config.replace(ar=ar)
