@@ -141,6 +141,10 @@ def _emulator_report(emulated, calibration) -> dict:
         "goal_range": {n: [min(v), max(v)] for n, v in goals.items() if v},
         "goal_max_step": {n: float(np.abs(np.diff(v)).max(initial=0.0)) for n, v in goals.items()},
         "torque_on_at_end": {name_of[s.id]: s.torque_on for s in emulated.servos},
+        "joint_angles_at_torque_off": {
+            name_of[s.id]: angle
+            for s, angle in zip(emulated.servos, emulated.joint_angles_at_torque_off(), strict=True)
+        },
         "joint_angles_at_end": {
             name_of[s.id]: angle
             for s, angle in zip(emulated.servos, emulated.joint_angles(), strict=True)

@@ -97,11 +97,24 @@ class EmulatedArm:
     def steps_per_radian(self, index: int) -> float:
         return self.servos[index].model.steps_per_turn / (2 * math.pi)
 
+    def _angle(self, index: int, physical: float) -> float:
+        servo = self.servos[index]
+        zero = servo.model.steps_per_turn // 2 + servo.mount_offset
+        return (physical - zero) / self.steps_per_radian(index)
+
     def joint_angles(self) -> list[float]:
         """Joint angles (rad) as the mechanism has them, independent of any calibration."""
         self.plant.sync()
+        return [self._angle(i, s.physical) for i, s in enumerate(self.servos)]
+
+    def joint_angles_at_torque_off(self) -> list[float | None]:
+        """Where each joint was when a driver last wrote its torque off (None: never).
+
+        Whether an arm was parked before being cut loose is read here, not from where it
+        rests later: after torque off it creeps under gravity for as long as the wall clock
+        runs, which a loaded box stretches."""
         return [
-            (s.physical - s.model.steps_per_turn // 2 - s.mount_offset) / self.steps_per_radian(i)
+            None if s.physical_at_torque_off is None else self._angle(i, s.physical_at_torque_off)
             for i, s in enumerate(self.servos)
         ]
 

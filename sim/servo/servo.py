@@ -30,6 +30,7 @@ class EmulatedServo:
         self.temperature = float(model.defaults.get("present_temperature", 30))
         self.heating_per_s = 0.0  # fault injection: an overheating servo
         self.last_instruction = time.perf_counter()  # any packet on the bus counts
+        self.physical_at_torque_off: float | None = None  # where the horn was when cut loose
 
     # -- registers by name -------------------------------------------------------
     def get(self, name: str) -> int:
@@ -55,7 +56,10 @@ class EmulatedServo:
         if self.watchdog_tripped and self._touches_goal(address, len(data)):
             return False  # goal registers are read-only until Bus Watchdog is cleared
         with self.lock:
+            was_on = self.torque_on
             self.memory[address : address + len(data)] = data
+            if was_on and not self.torque_on:
+                self.physical_at_torque_off = self.physical
         return True
 
     @property

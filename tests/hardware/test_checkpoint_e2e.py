@@ -74,8 +74,9 @@ def assert_whole_episode_within_limits_then_parked(report, ticks: int):
         assert field.low - STEP <= low and high <= field.high + STEP, field.name
         assert emulator["goal_max_step"][field.name] <= field.max_step + 2 * STEP, field.name
     park = arm_definition("so101").park_pose  # 0.85 to 1.7 rad from where the episode ran
-    for name, angle in emulator["joint_angles_at_end"].items():  # parked (then a little sag)
-        assert abs(angle - park.get(name, 0.0)) < 0.1, name
+    # Parked when torque was cut; where it rests later depends on how long a loaded box takes.
+    for name, angle in emulator["joint_angles_at_torque_off"].items():
+        assert angle is not None and abs(angle - park.get(name, 0.0)) < 0.1, name
     assert not any(emulator["torque_on_at_end"].values())
     assert report["teardown"]["torque_off_failed"] == []
 
