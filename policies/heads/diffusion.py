@@ -14,7 +14,26 @@ from .dit import DiT
 FLOW_TIME_SCALE = 1000.0
 
 
-class DDPMProcess:
+class SchedulerSampling:
+    """Sampling by a diffusers scheduler's own timesteps and step rule."""
+
+    sampler: DDIMScheduler | FlowMatchEulerDiscreteScheduler
+
+    def timesteps(self, steps: int) -> torch.Tensor:
+        """The model times of a ``steps``-step sampling run, in the order they are visited."""
+        self.sampler.set_timesteps(steps)
+        return self.sampler.timesteps.float()
+
+    def sample(self, denoise, noise: torch.Tensor, steps: int) -> torch.Tensor:
+        """``denoise(x, i)``: the model's output at the i-th of ``timesteps(steps)``."""
+        self.sampler.set_timesteps(steps)
+        x = noise
+        for i, t in enumerate(self.sampler.timesteps):
+            x = self.sampler.step(denoise(x, i), t, x).prev_sample
+        return x
+
+
+class DDPMProcess(SchedulerSampling):
     """Train with DDPMScheduler.add_noise; sample with DDIM sharing the same betas."""
 
     def __init__(self, config: DiffusionConfig) -> None:
@@ -38,16 +57,8 @@ class DDPMProcess:
         }
         return noisy, t.float(), targets[self.train_scheduler.config.prediction_type]
 
-    def sample(self, denoise, noise: torch.Tensor, steps: int) -> torch.Tensor:
-        self.sampler.set_timesteps(steps)
-        x = noise
-        for t in self.sampler.timesteps:
-            time = t.float().expand(x.shape[0])
-            x = self.sampler.step(denoise(x, time), t, x).prev_sample
-        return x
 
-
-class FlowProcess:
+class FlowProcess(SchedulerSampling):
     """pi0-style flow matching: x_tau = tau*eps + (1-tau)*A, target eps - A; Euler sampling."""
 
     def __init__(self, config: DiffusionConfig) -> None:
@@ -58,13 +69,6 @@ class FlowProcess:
         tau = self.tau.sample((actions.shape[0],)).to(actions.device)
         weight = tau[:, None, None]
         return weight * noise + (1 - weight) * actions, tau * FLOW_TIME_SCALE, noise - actions
-
-    def sample(self, denoise, noise: torch.Tensor, steps: int) -> torch.Tensor:
-        self.sampler.set_timesteps(steps)
-        x = noise
-        for t in self.sampler.timesteps:
-            x = self.sampler.step(denoise(x, t.float().expand(x.shape[0])), t, x).prev_sample
-        return x
 
 
 NOISE_PROCESSES = {"ddpm": DDPMProcess, "flow": FlowProcess}
@@ -114,9 +118,13 @@ class DiffusionHead(nn.Module):
         steps: int | None = None,
         generator: torch.Generator | None = None,
     ) -> torch.Tensor:
+        steps = steps or self.config.inference_steps
         cond = self.dit.condition(prefix, valid)
+        plan = self.dit.sampling_plan(self.process.timesteps(steps), cond, action_mask)
         shape = (prefix.shape[0], self.horizon, action_mask.shape[-1])
         noise = torch.randn(shape, generator=generator, device=prefix.device)
-        denoise = lambda x, t: self.dit(x, t, cond, action_mask, embodiment_id)  # noqa: E731
-        sample = self.process.sample(denoise, noise, steps or self.config.inference_steps)
+        denoise = lambda x, i: self.dit(  # noqa: E731
+            x, None, cond, action_mask, embodiment_id, plan[i]
+        )
+        sample = self.process.sample(denoise, noise, steps)
         return sample * action_mask.float()[:, None]

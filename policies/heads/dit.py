@@ -16,8 +16,18 @@ from torch import nn
 from .layers import MLP, Attention, key_mask, timestep_embedding
 
 
-def modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
-    return x * (1 + scale) + shift
+def modulate(x: torch.Tensor, shift: torch.Tensor, gain: torch.Tensor) -> torch.Tensor:
+    """adaLN: ``x * gain + shift``, one fused op; ``gain`` is ``1 + scale`` (``adaln_terms``)."""
+    return torch.addcmul(shift, x, gain)
+
+
+def adaln_terms(raw: torch.Tensor, parts: int) -> list[torch.Tensor]:
+    """An adaLN linear's output (B, parts*d) as ``parts`` (B, 1, d) terms, in the order
+    (shift, scale, gate) per sub-layer, each scale turned into its gain ``1 + scale``."""
+    terms = [term.contiguous() for term in raw[:, None].chunk(parts, dim=-1)]
+    for i in range(1, parts, 3):
+        terms[i] = terms[i] + 1
+    return terms
 
 
 class DiTBlock(nn.Module):
@@ -33,12 +43,15 @@ class DiTBlock(nn.Module):
         nn.init.zeros_(self.ada.weight)
         nn.init.zeros_(self.ada.bias)
 
-    def forward(self, x, cond, self_mask, prefix_kv=None, prefix_mask=None):
-        s1, c1, g1, s2, c2, g2 = self.ada(F.silu(cond))[:, None].chunk(6, dim=-1)
-        x = x + g1 * self.attn(modulate(self.norm1(x), s1, c1), mask=self_mask)
+    def forward(self, x, terms, self_mask, prefix_kv=None, prefix_mask=None):
+        """``terms``: this block's six ``adaln_terms`` for the step's time and prefix."""
+        shift1, gain1, gate1, shift2, gain2, gate2 = terms
+        x = torch.addcmul(
+            x, gate1, self.attn(modulate(self.norm1(x), shift1, gain1), mask=self_mask)
+        )
         if self.cross is not None:
             x = x + self.cross(self.norm_cross(x), mask=prefix_mask, context_kv=prefix_kv)
-        return x + g2 * self.mlp(modulate(self.norm2(x), s2, c2))
+        return torch.addcmul(x, gate2, self.mlp(modulate(self.norm2(x), shift2, gain2)))
 
 
 class DiT(nn.Module):
@@ -85,28 +98,69 @@ class DiT(nn.Module):
             cond["kv"] = [block.cross.keys_values(prefix) for block in self.blocks]
         return cond
 
-    def forward(self, noisy, t, cond: dict, action_mask, embodiment_id) -> torch.Tensor:
-        slot_mask = action_mask.float()[:, None].expand_as(noisy)
-        x = self.input(torch.cat([noisy * slot_mask, slot_mask], dim=-1)) + self.position
-        c = self.time(timestep_embedding(t, self.d_model)) + cond["pooled"]
-        x = self._blocks(x, c, cond)
-        shift, scale = self.final_ada(F.silu(c))[:, None].chunk(2, dim=-1)
-        out = self.output(modulate(self.final_norm(x), shift, scale))
+    def modulation(self, t: torch.Tensor, pooled: torch.Tensor) -> list[list[torch.Tensor]]:
+        """The ``adaln_terms`` of every block (six) and of the final layer (two).
+
+        They depend on the time and the pooled prefix only, so sampling computes them for all
+        its steps in one batched pass (``sampling_plan``) instead of once per step."""
+        c = F.silu(self.time(timestep_embedding(t, self.d_model)) + pooled)
+        blocks = [adaln_terms(block.ada(c), 6) for block in self.blocks]
+        return [*blocks, adaln_terms(self.final_ada(c), 2)]
+
+    def sampling_plan(self, times: torch.Tensor, cond: dict, action_mask) -> list[dict]:
+        """Everything a sampling step needs that the noisy chunk does not change, for each of
+        ``times`` (S,): its modulation, and the input layer's share of the slot mask.
+
+        On a CPU a small DiT is bound by per-operation overhead, not arithmetic; this removes
+        the time MLP, every adaLN linear and half the input layer from the step loop."""
+        batch, steps = cond["pooled"].shape[0], times.shape[0]
+        t = times.to(cond["pooled"].device).repeat_interleave(batch)
+        table = self.modulation(t, cond["pooled"].repeat(steps, 1))
+        slot_mask = action_mask.float()[:, None].expand(batch, self.position.shape[0], -1)
+        noisy_weight, mask_weight = self.input.weight.split(UNIVERSAL_DIM, dim=1)
+        noisy_weight = noisy_weight.contiguous()  # a column slice would be copied every step
+        constant = F.linear(slot_mask, mask_weight, self.input.bias) + self.position
+        return [
+            {
+                "modulation": [[term[i * batch : (i + 1) * batch] for term in m] for m in table],
+                "slot_mask": slot_mask,
+                "noisy_weight": noisy_weight,
+                "input_constant": constant,
+            }
+            for i in range(steps)
+        ]
+
+    def forward(
+        self, noisy, t, cond: dict, action_mask, embodiment_id, plan: dict | None = None
+    ) -> torch.Tensor:
+        """``plan``: one step of ``sampling_plan`` (then ``t`` is not used); training passes
+        none, so every term is computed from ``t`` and gets its gradient."""
+        if plan is None:
+            slot_mask = action_mask.float()[:, None].expand_as(noisy)
+            x = self.input(torch.cat([noisy * slot_mask, slot_mask], dim=-1)) + self.position
+            modulation = self.modulation(t, cond["pooled"])
+        else:
+            masked = noisy * plan["slot_mask"]
+            x = F.linear(masked, plan["noisy_weight"]) + plan["input_constant"]
+            modulation = plan["modulation"]
+        x = self._blocks(x, modulation[:-1], cond)
+        shift, gain = modulation[-1]
+        out = self.output(modulate(self.final_norm(x), shift, gain))
         if self.adapter is not None:
             a_scale, a_shift = self.adapter(embodiment_id.long())[:, None].chunk(2, dim=-1)
             out = out * (1 + a_scale) + a_shift
         return out
 
-    def _blocks(self, x, c, cond) -> torch.Tensor:
+    def _blocks(self, x, modulations, cond) -> torch.Tensor:
         if self.cross:
             mask = key_mask(cond["valid"])
-            for block, kv in zip(self.blocks, cond["kv"], strict=True):
-                x = block(x, c, None, kv, mask)
+            for block, m, kv in zip(self.blocks, modulations, cond["kv"], strict=True):
+                x = block(x, m, None, kv, mask)
             return x
         horizon = x.shape[1]
         ones = torch.ones(x.shape[0], horizon, dtype=torch.bool, device=x.device)
         mask = key_mask(torch.cat([cond["valid"], ones], dim=1))
         x = torch.cat([cond["prefix"], x], dim=1)
-        for block in self.blocks:
-            x = block(x, c, mask)
+        for block, m in zip(self.blocks, modulations, strict=True):
+            x = block(x, m, mask)
         return x[:, -horizon:]

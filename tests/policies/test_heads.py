@@ -57,6 +57,31 @@ def test_diffusion_head_overfits_a_tiny_batch(conditioning, objective):
     assert torch.all(sample[:, :, 7:] == 0)  # unused slots stay exactly zero
 
 
+@pytest.mark.parametrize(("conditioning", "objective"), [("cross", "ddpm"), ("in_context", "flow")])
+def test_a_sampling_plan_step_equals_the_plain_forward_at_its_time(conditioning, objective):
+    """Sampling precomputes the modulation and the mask's input term for all its steps; each
+    planned step must give what the training-time forward gives at that step's time."""
+    torch.manual_seed(0)
+    config = DiffusionConfig(depth=2, conditioning=conditioning, objective=objective)
+    head = DiffusionHead(config, D, HEADS, H, n_embodiments=2, adapters=True).eval()
+    for parameter in head.parameters():  # adaLN and output start at zero: make them count
+        torch.nn.init.normal_(parameter, std=0.2)
+    prefix, valid = prefix_batch()
+    mask = torch.zeros(2, 32, dtype=torch.bool)
+    mask[0, :7], mask[1, :4] = True, True
+    emb = torch.tensor([0, 1])
+    times = head.process.timesteps(10)
+    with torch.no_grad():
+        cond = head.dit.condition(prefix, valid)
+        plan = head.dit.sampling_plan(times, cond, mask)
+        noisy = torch.randn(2, H, 32)
+        for i in (0, 4, 9):
+            plain = head.dit(noisy, times[i].expand(2), cond, mask, emb)
+            planned = head.dit(noisy, None, cond, mask, emb, plan[i])
+            assert plain.abs().mean() > 0.1
+            torch.testing.assert_close(planned, plain, rtol=1e-5, atol=1e-5)
+
+
 def test_diffusion_loss_ignores_unused_slots_and_padded_steps():
     torch.manual_seed(0)
     head = DiffusionHead(DiffusionConfig(depth=1), D, HEADS, H, 1, False)
