@@ -174,6 +174,26 @@ def consistency_rows(config, fit: Fit, observations, weight: float, repeats: int
             print(f"{label:60s} {seq:7.2f} {passes:6.1f} {ms:6.2f} {seq / ms:5.2f}x identical")
 
 
+def sampling_plan_rows(policy: VLAPolicy, obs: Observation, repeats: int) -> None:
+    """DiT sampling alone on one shared prefix: the sampling plan (adaLN terms of all steps
+    in one batched pass) against running every step through the training-time forward."""
+    batch = policy.observation_batch([obs])
+    with torch.inference_mode():
+        prefix, valid, _ = policy.encode(batch)
+    args = (prefix, valid, batch["action_mask"], batch["embodiment_id"])
+    fns = {
+        name: lambda p=precompute: policy.diffusion.sample(*args, precompute=p)
+        for name, precompute in (("per-step forward", False), ("sampling plan", True))
+    }
+    with torch.inference_mode():
+        rows = interleaved_medians(fns, repeats)
+    steps = policy.config.diffusion.inference_steps
+    print(f"\nDiT sampling only, DDIM {steps} steps (ms/chunk)")
+    for name, ms in rows.items():
+        print(f"  {name:20s} {ms:7.2f}")
+    print(f"  speed-up {rows['per-step forward'] / rows['sampling plan']:.2f}x")
+
+
 def actloop_rows(policy: VLAPolicy, obs: Observation, repeats: int) -> dict[str, float]:
     """End to end ms per chunk through ``policy.infer`` (backbone + head + inverse transform)."""
     fns = {}
@@ -311,6 +331,7 @@ def main() -> None:
         consistency_rows(config, fit, observations, args.consistency_weight, args.repeats, windows)
         return
     decode_rows(policy, observations, args.repeats)
+    sampling_plan_rows(policy, observations[0], args.repeats)
     rows = actloop_rows(policy, observations[0], args.repeats)
     if not args.skip_lerobot:
         rows |= lerobot_rows(config.cameras, config.vision.image_size, args.repeats)

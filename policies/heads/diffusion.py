@@ -117,14 +117,21 @@ class DiffusionHead(nn.Module):
         embodiment_id,
         steps: int | None = None,
         generator: torch.Generator | None = None,
+        precompute: bool = True,
     ) -> torch.Tensor:
+        """``precompute=False`` runs every step through the training-time forward instead of
+        the DiT's ``sampling_plan``: the reference the plan is tested and benchmarked against."""
         steps = steps or self.config.inference_steps
         cond = self.dit.condition(prefix, valid)
-        plan = self.dit.sampling_plan(self.process.timesteps(steps), cond, action_mask)
+        times = self.process.timesteps(steps).to(prefix.device)
+        plan = self.dit.sampling_plan(times, cond, action_mask) if precompute else None
         shape = (prefix.shape[0], self.horizon, action_mask.shape[-1])
         noise = torch.randn(shape, generator=generator, device=prefix.device)
-        denoise = lambda x, i: self.dit(  # noqa: E731
-            x, None, cond, action_mask, embodiment_id, plan[i]
-        )
+
+        def denoise(x: torch.Tensor, i: int) -> torch.Tensor:
+            if plan is None:
+                return self.dit(x, times[i].expand(x.shape[0]), cond, action_mask, embodiment_id)
+            return self.dit(x, None, cond, action_mask, embodiment_id, plan[i])
+
         sample = self.process.sample(denoise, noise, steps)
         return sample * action_mask.float()[:, None]

@@ -24,7 +24,7 @@ def modulate(x: torch.Tensor, shift: torch.Tensor, gain: torch.Tensor) -> torch.
 def adaln_terms(raw: torch.Tensor, parts: int) -> list[torch.Tensor]:
     """An adaLN linear's output (B, parts*d) as ``parts`` (B, 1, d) terms, in the order
     (shift, scale, gate) per sub-layer, each scale turned into its gain ``1 + scale``."""
-    terms = [term.contiguous() for term in raw[:, None].chunk(parts, dim=-1)]
+    terms = list(raw[:, None].chunk(parts, dim=-1))
     for i in range(1, parts, 3):
         terms[i] = terms[i] + 1
     return terms
@@ -116,6 +116,7 @@ class DiT(nn.Module):
         batch, steps = cond["pooled"].shape[0], times.shape[0]
         t = times.to(cond["pooled"].device).repeat_interleave(batch)
         table = self.modulation(t, cond["pooled"].repeat(steps, 1))
+        table = [[term.contiguous() for term in terms] for terms in table]  # so steps slice rows
         slot_mask = action_mask.float()[:, None].expand(batch, self.position.shape[0], -1)
         noisy_weight, mask_weight = self.input.weight.split(UNIVERSAL_DIM, dim=1)
         noisy_weight = noisy_weight.contiguous()  # a column slice would be copied every step

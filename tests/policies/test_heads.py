@@ -80,6 +80,18 @@ def test_a_sampling_plan_step_equals_the_plain_forward_at_its_time(conditioning,
             planned = head.dit(noisy, None, cond, mask, emb, plan[i])
             assert plain.abs().mean() > 0.1
             torch.testing.assert_close(planned, plain, rtol=1e-5, atol=1e-5)
+        chunks = [
+            head.sample(
+                prefix,
+                valid,
+                mask,
+                emb,
+                generator=torch.Generator().manual_seed(3),
+                precompute=precompute,
+            )
+            for precompute in (True, False)
+        ]
+    torch.testing.assert_close(chunks[0], chunks[1], rtol=1e-4, atol=1e-4)
 
 
 def test_diffusion_loss_ignores_unused_slots_and_padded_steps():
