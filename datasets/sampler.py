@@ -6,6 +6,13 @@ and ``action_deltas`` (``0..H-1`` for an H-step chunk). Offsets that fall outsid
 episode repeat the edge frame and are flagged in ``obs_pad`` / ``action_pad``, as in
 Diffusion Policy's sequence sampler.
 
+``action_padding`` says what the chunk holds past an episode's end. "mask" (the default,
+LeRobot ACT's ``action_is_pad``): edge frames, flagged, so the loss ignores them. "hold"
+(Diffusion Policy trains on its padding; this is that, made right for delta control): past
+the end of a *successful* episode the robot should stay where the task was done, so delta
+fields are zero, absolute fields repeat the last action, and the steps are not flagged; the
+policy is taught to stop at the goal instead of leaving the tail of its chunk untrained.
+
 Each worker process opens its stores lazily (zarr handles are never shared across a
 fork). Several stores, possibly of different embodiments, are concatenated; weights act
 through ``weighted_sampler``, a seeded torch sampler, so an epoch is deterministic.
@@ -19,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from actloop.control import get_embodiment, unknown_name_message
 from torch.utils.data import Dataset, WeightedRandomSampler
 
 from .errors import SchemaError
@@ -63,6 +71,7 @@ class _Index:
     texts: tuple[tuple[str, str, str], ...]  # (instruction, embodiment, task) per episode
     cameras: tuple[str, ...]
     extras: tuple[str, ...] = ()  # recorded Observation.extras names (see EpisodeWriter)
+    success: tuple[bool, ...] = ()  # per episode
 
     @property
     def frames(self) -> int:
@@ -80,9 +89,15 @@ class WindowDataset(Dataset):
         transform: Transform | None = None,
         fps: float | None = None,
         action_key: str = "action",
+        action_padding: str = "mask",
     ) -> None:
         if not sources:
             raise ValueError("WindowDataset needs at least one store")
+        if action_padding not in ACTION_PADDINGS:
+            raise ValueError(
+                unknown_name_message("action padding", action_padding, ACTION_PADDINGS)
+            )
+        self.action_padding = action_padding
         self.spec = spec or WindowSpec()
         self.transform = transform
         self.action_key = action_key
@@ -130,13 +145,17 @@ class WindowDataset(Dataset):
         start, end = int(ix.starts[episode]), int(ix.ends[episode])
         obs_idx, obs_pad = _clamp(frame, self.spec.obs_deltas, start, end)
         act_idx, act_pad = _clamp(frame, self.spec.action_deltas, start, end)
+        actions = store.lowdim(self.action_key)[act_idx].astype(np.float32, copy=False)
+        instruction, embodiment, task = ix.texts[episode]
+        if self.action_padding == "hold" and ix.success[episode]:
+            after = act_pad & (frame + np.asarray(self.spec.action_deltas) >= end)
+            actions, act_pad = _hold_after_end(actions, act_pad, after, embodiment)
         lo, hi = int(obs_idx.min()), int(obs_idx.max()) + 1
         images = {cam: store.read(IMAGE_PREFIX + cam, lo, hi)[obs_idx - lo] for cam in ix.cameras}
-        instruction, embodiment, task = ix.texts[episode]
         return {
             "images": images,
             "state": store.lowdim("state")[obs_idx].astype(np.float32, copy=False),
-            "action": store.lowdim(self.action_key)[act_idx].astype(np.float32, copy=False),
+            "action": actions,
             "obs_pad": obs_pad,
             "action_pad": act_pad,
             "instruction": instruction,
@@ -151,6 +170,17 @@ class WindowDataset(Dataset):
 def _clamp(frame: int, deltas: tuple[int, ...], start: int, end: int):
     wanted = frame + np.asarray(deltas, dtype=np.int64)
     return np.clip(wanted, start, end - 1), (wanted < start) | (wanted >= end)
+
+
+ACTION_PADDINGS = ("mask", "hold")
+
+
+def _hold_after_end(actions, act_pad, after, embodiment: str):
+    """Steps ``after`` the episode's end become the hold action (see the module docstring)."""
+    delta = np.array([f.kind.is_delta for f in get_embodiment(embodiment).action_fields])
+    actions = actions.copy()
+    actions[np.ix_(after, delta)] = 0.0
+    return actions, act_pad & ~after
 
 
 def _check_same_width(url: str, schema: dict, action_key: str) -> None:
@@ -191,4 +221,5 @@ def _index(source: StoreSource, fps: float | None, action_key: str = "action") -
         extras=tuple(
             k.removeprefix(EXTRAS_PREFIX) for k in store.keys if k.startswith(EXTRAS_PREFIX)
         ),
+        success=tuple(bool(m.success) for m in store.episodes),
     )

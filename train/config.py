@@ -24,6 +24,9 @@ class DataConfig:
     # what the policy learns to output: "action" (what was applied) or, for demos
     # recorded with `actloop collect --noise`, "extras/expert_action" (DART labels)
     action_key: str = "action"
+    # a chunk past an episode's end: "mask" (ignored by the loss) or "hold" (after a
+    # successful episode: stay there; see datasets/sampler.py)
+    action_padding: str = "mask"
 
 
 @dataclass

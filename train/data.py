@@ -75,7 +75,9 @@ def prepare(cfg: TrainConfig) -> TrainingSetup:
     sources = _sources(cfg)
     config = policy_config(cfg)
     window = WindowSpec.chunk(history=config.n_obs_steps, horizon=config.horizon)
-    samples = WindowDataset(sources, window, action_key=cfg.data.action_key)
+    samples = WindowDataset(
+        sources, window, action_key=cfg.data.action_key, action_padding=cfg.data.action_padding
+    )
     if len(samples) == 0:
         raise ValueError(f"the stores {[s.url for s in sources]} hold no committed frames")
     _check_images(samples[0], config, sources)

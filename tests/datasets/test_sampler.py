@@ -36,6 +36,26 @@ def test_window_at_episode_end_pads_the_action_chunk(small_store, synthetic):
     assert sample["action"].dtype == np.float32 and sample["state"].dtype == np.float32
 
 
+def test_hold_padding_stops_a_successful_episode_and_leaves_a_failed_one_masked(
+    small_store, synthetic
+):
+    ds = WindowDataset([small_store], WindowSpec.chunk(history=1, horizon=4), action_padding="hold")
+    done = ds[31]  # frame 10 of 12 in episode 2, which succeeded
+    assert (done["episode"], done["frame"]) == (2, 10)
+    assert done["action_pad"].tolist() == [False] * 4  # the hold steps are trained on
+    last = synthetic.frame_values(2, 11)["action"]
+    np.testing.assert_array_equal(done["action"][1], last)
+    np.testing.assert_array_equal(done["action"][2:, :6], np.zeros((2, 6)))  # panda deltas
+    np.testing.assert_array_equal(done["action"][2:, 6], [last[6], last[6]])  # gripper holds
+    failed = ds[19]  # frame 9 of 11 in episode 1, which failed: nothing to hold at
+    assert failed["action_pad"].tolist() == [False, False, True, True]
+    np.testing.assert_array_equal(
+        failed["action"][2:], np.stack([synthetic.frame_values(1, 10)["action"]] * 2)
+    )
+    with pytest.raises(ValueError, match="action padding 'holdd'.*hold"):
+        WindowDataset([small_store], action_padding="holdd")
+
+
 def test_future_observation_deltas(small_store, synthetic):
     ds = WindowDataset([small_store], WindowSpec(obs_deltas=(-1, 0, 3), action_deltas=(0, 1)))
     sample = ds[3]
