@@ -20,6 +20,7 @@ through ``weighted_sampler``, a seeded torch sampler, so an epoch is determinist
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -175,11 +176,16 @@ def _clamp(frame: int, deltas: tuple[int, ...], start: int, end: int):
 ACTION_PADDINGS = ("mask", "hold")
 
 
+@functools.cache
+def _delta_fields(embodiment: str) -> np.ndarray:
+    """Which action fields are deltas: looked up once per embodiment, not per sample."""
+    return np.array([f.kind.is_delta for f in get_embodiment(embodiment).action_fields])
+
+
 def _hold_after_end(actions, act_pad, after, embodiment: str):
     """Steps ``after`` the episode's end become the hold action (see the module docstring)."""
-    delta = np.array([f.kind.is_delta for f in get_embodiment(embodiment).action_fields])
     actions = actions.copy()
-    actions[np.ix_(after, delta)] = 0.0
+    actions[np.ix_(after, _delta_fields(embodiment))] = 0.0
     return actions, act_pad & ~after
 
 
