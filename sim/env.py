@@ -5,6 +5,12 @@ episode state is the MjData, the task setup and the tick counter, all rebuilt fr
 seed at reset, so the same seed yields identical observations. Bad actions are clipped
 (and counted); a physics blow-up restores the last good state and ends the episode as
 "unstable" instead of ever returning NaNs.
+
+``linger`` keeps an episode running for that many ticks after its task first succeeds
+(success is then latched). Demos recorded that way show the robot arriving at the goal
+and staying there, not only crossing the success threshold: with ``linger=0`` no
+recorded state ever lies inside the goal's tolerance, so a policy never learns what to
+do there and drifts off on a near miss. Evaluation keeps ``linger=0``.
 """
 
 from __future__ import annotations
@@ -38,7 +44,11 @@ class SimEnv:
         image_size: int = 96,
         render: bool = True,
         fancy_render: bool = False,
+        linger: int = 0,
     ) -> None:
+        if linger < 0:
+            raise ValueError(f"linger must be >= 0 ticks, got {linger}")
+        self.linger = int(linger)
         self.task = get_task(task)
         self.robot = ROBOTS[self.task.robot]()
         self._spec = get_embodiment(self.task.robot)
@@ -110,6 +120,7 @@ class SimEnv:
         if hasattr(self.robot, "target_pos"):
             self.robot.reset()  # re-anchor the IK target after objects moved
         self.ticks, self._status, self.events = 0, None, Counter()
+        self._succeeded_at: int | None = None
         self.max_ticks = round(self.task.time_limit * self._spec.control_hz)
         self._good_state = self._snapshot()
         return self.observe()
@@ -140,8 +151,11 @@ class SimEnv:
             self._status = "unstable"
             return
         self._good_state = self._snapshot()
-        if self.success():
-            self._status = "success"
+        if self._succeeded_at is None and self.success():
+            self._succeeded_at = self.ticks
+        if self._succeeded_at is not None:
+            lingered = self.ticks - self._succeeded_at >= self.linger
+            self._status = "success" if lingered or self.ticks >= self.max_ticks else None
         elif self.ticks >= self.max_ticks:
             self._status = "timeout"
 
@@ -181,6 +195,8 @@ class SimEnv:
         return extras
 
 
-def make(task: str, seed: int = 0, image_size: int = 96, render: bool = True) -> SimEnv:
+def make(
+    task: str, seed: int = 0, image_size: int = 96, render: bool = True, linger: int = 0
+) -> SimEnv:
     """The sim env for ``task`` (an ``EpisodicRobot``), reset with ``seed``."""
-    return SimEnv(task, seed=seed, image_size=image_size, render=render)
+    return SimEnv(task, seed=seed, image_size=image_size, render=render, linger=linger)

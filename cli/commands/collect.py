@@ -23,6 +23,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--noise", type=float, default=0.0, help="expert noise (0.3 = visible)")
     parser.add_argument("--image-size", type=int, default=96)
     parser.add_argument(
+        "--linger",
+        type=int,
+        default=0,
+        help="ticks to keep recording after the task succeeds, so demos show arriving and "
+        "staying at the goal (see actloop.sim.env)",
+    )
+    parser.add_argument(
         "--keep-failures", action="store_true", help="also store episodes the expert failed"
     )
 
@@ -80,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.episodes < 1:
         raise ValueError(f"--episodes must be >= 1, got {args.episodes}")
-    env = make(args.task, seed=args.seed, image_size=args.image_size)
+    env = make(args.task, seed=args.seed, image_size=args.image_size, linger=args.linger)
     expert = make_expert(args.task, noise=args.noise, seed=args.seed)
     successes = frames = 0
     started = time.perf_counter()

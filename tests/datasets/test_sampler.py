@@ -52,7 +52,7 @@ def test_hold_padding_stops_a_successful_episode_and_leaves_a_failed_one_masked(
     np.testing.assert_array_equal(
         failed["action"][2:], np.stack([synthetic.frame_values(1, 10)["action"]] * 2)
     )
-    with pytest.raises(ValueError, match="action padding 'holdd'.*hold"):
+    with pytest.raises(ValueError, match=r"action padding 'holdd'.*hold"):
         WindowDataset([small_store], action_padding="holdd")
 
 

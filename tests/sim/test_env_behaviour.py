@@ -1,7 +1,8 @@
-"""Determinism, clipping, instability handling and the so101 builder contract."""
+"""Determinism, clipping, instability handling, linger and the so101 builder contract."""
 
 import mujoco
 import numpy as np
+import pytest
 from actloop.control import (
     ControlLoop,
     EpisodeInfo,
@@ -78,6 +79,34 @@ def test_collect_path_through_control_loop_records_applied_actions():
     episode = recorder.episodes[0]
     assert episode.success and len(episode.steps) == result.ticks
     assert all(step.observation.images["front"].shape == (24, 24, 3) for step in episode.steps)
+
+
+def _expert_rollout(env, seed):
+    expert, obs = make_expert(env.task.name, seed=seed), env.reset(seed)
+    distances, first_success = [], None
+    while env.termination() is None:
+        env.send_action(expert.infer(obs).actions[0])
+        obs = env.observe()
+        distances.append(np.linalg.norm(obs.extras["tcp_pos"] - obs.extras["goal_pos"]))
+        if first_success is None and env.success():
+            first_success = env.ticks
+    return env.ticks, first_success, distances
+
+
+def test_linger_keeps_a_succeeded_episode_running_so_demos_show_staying_at_the_goal():
+    plain_ticks, plain_first, _ = _expert_rollout(make("panda/reach", render=False), 3)
+    env = make("panda/reach", render=False, linger=10)
+    ticks, first, distances = _expert_rollout(env, 3)
+    assert plain_ticks == plain_first and first == plain_first  # same run up to success
+    assert ticks == first + 10 and env.termination() == "success"
+    tolerance = env.task.tolerance
+    assert distances[first - 1] < tolerance <= distances[first - 2]
+    assert max(distances[first:]) < tolerance and distances[-1] < 0.3 * tolerance
+
+
+def test_a_negative_linger_is_refused_by_name():
+    with pytest.raises(ValueError, match="linger"):
+        make("panda/reach", render=False, linger=-1)
 
 
 def test_build_so101_standalone_tracks_position_targets():
