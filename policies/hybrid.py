@@ -226,13 +226,16 @@ class VLAPolicy(nn.Module):
         mode = mode or self.mode
         if mode not in MODES:
             raise KeyError(unknown_name_message("policy mode", mode, MODES))
+        # toggling walks every submodule (~300): milliseconds a chunk, so only when needed
         was_training = self.training
-        self.eval()
+        if was_training:
+            self.eval()
         try:
             prefix, valid, _ = self.encode(batch)
             return MODES[mode](self, prefix, valid, batch)
         finally:
-            self.train(was_training)
+            if was_training:
+                self.train()
 
     def _diffusion(self, prefix, valid, batch) -> np.ndarray:
         sample = self.diffusion.sample(prefix, valid, batch["action_mask"], batch["embodiment_id"])
