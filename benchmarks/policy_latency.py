@@ -6,11 +6,14 @@ chunks (latency per pass does not depend on the weights; Jacobi's pass count doe
 
     /work/venv/bin/python benchmarks/policy_latency.py [--threads 1] [--fit-steps 600]
         [--consistency-weight 1.0]   # also fit with Jacobi consistency training, compare
+
+The diffusion rows also time a copy with ``compile_sampling`` (torch.compile, inductor).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import dataclasses
 import os
 import statistics
@@ -174,7 +177,9 @@ def consistency_rows(config, fit: Fit, observations, weight: float, repeats: int
             print(f"{label:60s} {seq:7.2f} {passes:6.1f} {ms:6.2f} {seq / ms:5.2f}x identical")
 
 
-def sampling_plan_rows(policy: VLAPolicy, obs: Observation, repeats: int) -> None:
+def sampling_plan_rows(
+    policy: VLAPolicy, compiled: VLAPolicy, obs: Observation, repeats: int
+) -> None:
     """DiT sampling alone on one shared prefix: the sampling plan (adaLN terms of all steps
     in one batched pass) against running every step through the training-time forward."""
     batch = policy.observation_batch([obs])
@@ -185,16 +190,33 @@ def sampling_plan_rows(policy: VLAPolicy, obs: Observation, repeats: int) -> Non
         name: lambda p=precompute: policy.diffusion.sample(*args, precompute=p)
         for name, precompute in (("per-step forward", False), ("sampling plan", True))
     }
+    fns["sampling plan, compiled"] = lambda: compiled.diffusion.sample(*args)
     with torch.inference_mode():
         rows = interleaved_medians(fns, repeats)
     steps = policy.config.diffusion.inference_steps
     print(f"\nDiT sampling only, DDIM {steps} steps (ms/chunk)")
     for name, ms in rows.items():
-        print(f"  {name:20s} {ms:7.2f}")
-    print(f"  speed-up {rows['per-step forward'] / rows['sampling plan']:.2f}x")
+        print(f"  {name:24s} {ms:7.2f}  ({rows['per-step forward'] / ms:.2f}x)")
 
 
-def actloop_rows(policy: VLAPolicy, obs: Observation, repeats: int) -> dict[str, float]:
+def compiled_copy(policy: VLAPolicy, obs: Observation) -> VLAPolicy:
+    """A copy of ``policy`` with ``compile_sampling`` on, compiled by its first chunk."""
+    compiled = copy.deepcopy(policy).compile_sampling()
+    start = time.perf_counter()
+    torch.manual_seed(0)
+    chunk = infer_with(compiled, obs, "diffusion", "jacobi").actions
+    took = time.perf_counter() - start
+    torch.manual_seed(0)
+    reference = infer_with(policy, obs, "diffusion", "jacobi").actions
+    print(f"\ncompile_sampling: the first chunk took {took:.1f} s (compiling)")
+    gap = np.abs(chunk - reference).max()
+    print(f"  max |compiled - eager| over one chunk, same noise: {gap:.1e}")
+    return compiled
+
+
+def actloop_rows(
+    policy: VLAPolicy, compiled: VLAPolicy, obs: Observation, repeats: int
+) -> dict[str, float]:
     """End to end ms per chunk through ``policy.infer`` (backbone + head + inverse transform)."""
     fns = {}
     for name, mode, decoding in (
@@ -204,6 +226,9 @@ def actloop_rows(policy: VLAPolicy, obs: Observation, repeats: int) -> dict[str,
         ("ensemble (diffusion + seeded Jacobi)", "ensemble", "jacobi"),
     ):
         fns[f"actloop small: {name}"] = lambda m=mode, d=decoding: infer_with(policy, obs, m, d)
+    fns["actloop small: diffusion, compile_sampling"] = lambda: infer_with(
+        compiled, obs, "diffusion", "jacobi"
+    )
     return interleaved_medians(fns, repeats)
 
 
@@ -331,8 +356,9 @@ def main() -> None:
         consistency_rows(config, fit, observations, args.consistency_weight, args.repeats, windows)
         return
     decode_rows(policy, observations, args.repeats)
-    sampling_plan_rows(policy, observations[0], args.repeats)
-    rows = actloop_rows(policy, observations[0], args.repeats)
+    compiled = compiled_copy(policy, observations[0])
+    sampling_plan_rows(policy, compiled, observations[0], args.repeats)
+    rows = actloop_rows(policy, compiled, observations[0], args.repeats)
     if not args.skip_lerobot:
         rows |= lerobot_rows(config.cameras, config.vision.image_size, args.repeats)
     act = rows.get("LeRobot ACT (resnet18, chunk 16)", float("nan"))

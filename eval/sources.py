@@ -59,3 +59,10 @@ def parse_source(spec: str) -> tuple[str, str]:
 def load_policy(spec: str, task: str, mode: str | None = None) -> Policy:
     kind, argument = parse_source(spec)
     return SOURCES[kind](argument, task, mode)
+
+
+def compiled_sampling(policy: Policy, spec: str) -> Policy:
+    """``policy`` with its diffusion sampling compiled; only a VLAPolicy has that."""
+    if not hasattr(policy, "compile_sampling"):
+        raise ValueError(f"--compile needs a VLAPolicy checkpoint; policy {spec!r} is not one")
+    return policy.compile_sampling()

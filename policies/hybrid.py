@@ -199,6 +199,12 @@ class VLAPolicy(nn.Module):
     def reset(self) -> None:
         self.history.clear()
 
+    def compile_sampling(self, **options) -> VLAPolicy:
+        """Opt in to compiled diffusion sampling (``DiffusionHead.compile_sampling``); the
+        first chunk after it pays the compile. Returns the policy for chaining."""
+        self.diffusion.compile_sampling(**options)
+        return self
+
     @torch.no_grad()
     def infer(self, observation: Observation) -> ActionChunk:
         check_observation(observation, self.config.cameras, self.transform)

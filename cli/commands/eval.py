@@ -38,6 +38,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--n-execute", type=int, default=8, help="actions executed per chunk")
     parser.add_argument(
+        "--compile",
+        action="store_true",
+        help="run diffusion sampling through torch.compile (each worker's first chunk compiles)",
+    )
+    parser.add_argument(
         "--videos",
         type=int,
         default=2,
@@ -60,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         n_execute=args.n_execute,
         max_ticks=args.max_ticks,
         mode=args.mode,
+        compile_sampling=args.compile,
         videos_per_outcome=args.videos,
     )
     artifacts = evaluate(settings, args.out)

@@ -26,6 +26,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--server", help="policy server URL, e.g. ws://host:8765")
     parser.add_argument("--token", help="policy server token")
     parser.add_argument("--instruction", default="", help="language instruction")
+    parser.add_argument(
+        "--compile",
+        action="store_true",
+        help="run diffusion sampling through torch.compile (the first chunk compiles)",
+    )
     parser.add_argument("--ticks", type=int, default=300, help="episode length in control ticks")
     parser.add_argument(
         "--scheduler",
@@ -122,7 +127,7 @@ def _policy(args: argparse.Namespace, spec):
         from actloop.hardware.server import RemotePolicy
 
         return RemotePolicy(args.server, token=args.token)
-    return load_policy(args.policy, spec)
+    return load_policy(args.policy, spec, compile_sampling=args.compile)
 
 
 def _emulator_report(emulated, calibration) -> dict:

@@ -23,13 +23,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="environment variable holding the token (unset = no auth)",
     )
     parser.add_argument("--max-message-mb", type=float, default=8.0)
+    parser.add_argument(
+        "--compile",
+        action="store_true",
+        help="run diffusion sampling through torch.compile (the first chunk compiles)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from actloop.control import get_embodiment
     from actloop.hardware.server import PolicyServer
 
-    policy = load_policy(args.policy, get_embodiment(args.embodiment))
+    policy = load_policy(
+        args.policy, get_embodiment(args.embodiment), compile_sampling=args.compile
+    )
     token = os.environ.get(args.token_env) or None
     server = PolicyServer(
         policy,

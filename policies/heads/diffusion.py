@@ -95,6 +95,16 @@ class DiffusionHead(nn.Module):
             d_model, n_heads, config.depth, horizon, config.conditioning, n_embodiments, adapters
         )
         self.horizon = horizon
+        self._planned_step = None  # what sampling steps run; see ``compile_sampling``
+
+    def compile_sampling(self, **options) -> None:
+        """Opt in to running each planned sampling step through ``torch.compile`` (inductor).
+
+        After ``sampling_plan`` a small DiT's step on a CPU is still a few dozen small
+        attention, norm and MLP calls, each paying framework overhead; inductor fuses them
+        into a handful of kernels. The first chunk pays the compile (seconds, a C++ compiler
+        is needed on a CPU); training and ``precompute=False`` keep the eager forward."""
+        self._planned_step = torch.compile(self.dit.forward, dynamic=False, **options)
 
     def loss(self, prefix, valid, actions, action_mask, action_pad, embodiment_id):
         """Masked MSE: unused universal slots and padded chunk steps never count."""
@@ -128,10 +138,12 @@ class DiffusionHead(nn.Module):
         shape = (prefix.shape[0], self.horizon, action_mask.shape[-1])
         noise = torch.randn(shape, generator=generator, device=prefix.device)
 
+        step = self._planned_step or self.dit
+
         def denoise(x: torch.Tensor, i: int) -> torch.Tensor:
             if plan is None:
                 return self.dit(x, times[i].expand(x.shape[0]), cond, action_mask, embodiment_id)
-            return self.dit(x, None, cond, action_mask, embodiment_id, plan[i])
+            return step(x, None, cond, action_mask, embodiment_id, plan[i])
 
         sample = self.process.sample(denoise, noise, steps)
         return sample * action_mask.float()[:, None]

@@ -84,3 +84,22 @@ def test_unknown_task_is_named(tmp_path, capsys):
     )
     assert code == 2
     assert "did you mean: panda/reach" in capsys.readouterr().err
+
+
+def test_compile_is_refused_for_a_policy_without_diffusion_sampling(tmp_path, capsys):
+    args = ["eval", "--policy", "expert", "--task", TASK, "--episodes", "1", "--compile"]
+    assert main([*args, "--out", str(tmp_path)]) == 2
+    assert "--compile needs a VLAPolicy checkpoint; policy 'expert'" in capsys.readouterr().err
+
+
+def test_eval_runs_a_checkpoint_with_compiled_sampling(tmp_path):
+    from actloop.policies import VLAPolicy, fake_stats
+
+    checkpoint = tmp_path / "tiny"
+    VLAPolicy.create("tiny", fake_stats(("panda",))).save_pretrained(checkpoint)
+    args = ["eval", "--policy", str(checkpoint), "--task", TASK, "--episodes", "1"]
+    out = tmp_path / "eval"
+    assert main([*args, "--workers", "1", "--max-ticks", "10", "--compile", "--out", str(out)]) == 0
+    result = json.loads((out / "result.json").read_text())
+    assert result["settings"]["compile_sampling"] is True
+    assert result["episodes"][0]["length"] == 10

@@ -122,3 +122,9 @@ def test_actloop_run_drives_the_emulated_so101_from_a_served_checkpoint(served_c
     code, report = run_json(argv, capsys)
     assert code == 0, report
     assert_whole_episode_within_limits_then_parked(report, 45)
+
+
+def test_compile_is_refused_for_a_built_in_policy_before_anything_runs(capsys):
+    code = main(["serve", "--policy", "sine", "--port", "0", "--compile"])
+    assert code == 2
+    assert "--compile needs a VLAPolicy checkpoint directory, not 'sine'" in capsys.readouterr().err

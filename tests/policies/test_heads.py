@@ -57,19 +57,25 @@ def test_diffusion_head_overfits_a_tiny_batch(conditioning, objective):
     assert torch.all(sample[:, :, 7:] == 0)  # unused slots stay exactly zero
 
 
-@pytest.mark.parametrize(("conditioning", "objective"), [("cross", "ddpm"), ("in_context", "flow")])
-def test_a_sampling_plan_step_equals_the_plain_forward_at_its_time(conditioning, objective):
-    """Sampling precomputes the modulation and the mask's input term for all its steps; each
-    planned step must give what the training-time forward gives at that step's time."""
+def random_head_and_inputs(conditioning: str, objective: str):
+    """A diffusion head with every weight random (adaLN and output start at zero, so they
+    would hide a wrong modulation), a prefix batch, slot masks and embodiment ids."""
     torch.manual_seed(0)
     config = DiffusionConfig(depth=2, conditioning=conditioning, objective=objective)
     head = DiffusionHead(config, D, HEADS, H, n_embodiments=2, adapters=True).eval()
-    for parameter in head.parameters():  # adaLN and output start at zero: make them count
+    for parameter in head.parameters():
         torch.nn.init.normal_(parameter, std=0.2)
     prefix, valid = prefix_batch()
     mask = torch.zeros(2, 32, dtype=torch.bool)
     mask[0, :7], mask[1, :4] = True, True
-    emb = torch.tensor([0, 1])
+    return head, prefix, valid, mask, torch.tensor([0, 1])
+
+
+@pytest.mark.parametrize(("conditioning", "objective"), [("cross", "ddpm"), ("in_context", "flow")])
+def test_a_sampling_plan_step_equals_the_plain_forward_at_its_time(conditioning, objective):
+    """Sampling precomputes the modulation and the mask's input term for all its steps; each
+    planned step must give what the training-time forward gives at that step's time."""
+    head, prefix, valid, mask, emb = random_head_and_inputs(conditioning, objective)
     times = head.process.timesteps(10)
     with torch.no_grad():
         cond = head.dit.condition(prefix, valid)
@@ -92,6 +98,23 @@ def test_a_sampling_plan_step_equals_the_plain_forward_at_its_time(conditioning,
             for precompute in (True, False)
         ]
     torch.testing.assert_close(chunks[0], chunks[1], rtol=1e-4, atol=1e-4)
+
+
+def test_compiled_sampling_gives_the_eager_chunk():
+    """``compile_sampling`` changes how each planned step runs (inductor kernels), never
+    what it returns; training keeps the eager forward and its gradients."""
+    head, prefix, valid, mask, emb = random_head_and_inputs("cross", "ddpm")
+
+    def chunk() -> torch.Tensor:
+        return head.sample(prefix, valid, mask, emb, generator=torch.Generator().manual_seed(3))
+
+    eager = chunk()
+    head.compile_sampling()
+    torch.testing.assert_close(chunk(), eager, rtol=1e-4, atol=1e-4)
+    actions = torch.randn(2, H, 32)
+    loss = head.loss(prefix, valid, actions, mask, torch.zeros(2, H, dtype=torch.bool), emb)
+    loss.backward()
+    assert head.dit.blocks[0].ada.weight.grad.abs().sum() > 0
 
 
 def test_diffusion_loss_ignores_unused_slots_and_padded_steps():
