@@ -24,6 +24,7 @@ class Plan:
     demos: int  # expert demos per task
     preset: str  # training preset
     episodes: int  # eval episodes per task
+    linger: int = 10  # demo ticks recorded after success: the expert staying at the goal
 
 
 # One Panda and one SO-101 task: a single policy must serve two embodiments.
@@ -59,6 +60,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, default=None, help="override training steps")
     parser.add_argument("--episodes", type=int, default=None, help="override eval episodes")
     parser.add_argument(
+        "--linger", type=int, default=None, help="override demo ticks kept after success"
+    )
+    parser.add_argument(
         "--workers", type=int, default=os.cpu_count() or 1, help="eval worker processes"
     )
 
@@ -69,9 +73,9 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     started = time.perf_counter()
     cfg = _train_config(args.preset or plan.preset, out, args.steps)
-    stores = [
-        _collect(task, args.demos or plan.demos, out / "data", _image_size(cfg)) for task in tasks
-    ]
+    linger = plan.linger if args.linger is None else args.linger
+    demos, size = args.demos or plan.demos, _image_size(cfg)
+    stores = [_collect(task, demos, out / "data", size, linger) for task in tasks]
     cfg.data.stores = [str(s) for s in stores]
     outcome = _stage("train", lambda: _train(cfg))
     artifacts = _stage(
@@ -100,15 +104,17 @@ def _image_size(cfg) -> int:
     return policy_config(cfg).vision.image_size
 
 
-def _collect(task: str, demos: int, data_dir: Path, image_size: int) -> Path:
-    """Expert demos through ``actloop collect``; a complete store from an earlier run is reused."""
+def _collect(task: str, demos: int, data_dir: Path, image_size: int, linger: int) -> Path:
+    """Expert demos through ``actloop collect``; a complete store from an earlier run is reused.
+    The store's name carries ``linger``, so demos recorded with another one are never reused."""
     import shutil
 
     from actloop.datasets import EpisodeStore
 
     from . import collect
 
-    store = data_dir / f"{task.replace('/', '-')}.zarr"
+    suffix = f"-linger{linger}" if linger else ""
+    store = data_dir / f"{task.replace('/', '-')}{suffix}.zarr"
     if store.exists() and EpisodeStore(str(store)).num_episodes >= demos:
         if _matches_current_sim(EpisodeStore(str(store)), task):
             print(f"[collect] reusing {store}")
@@ -126,6 +132,8 @@ def _collect(task: str, demos: int, data_dir: Path, image_size: int) -> Path:
         str(store),
         "--image-size",
         str(image_size),
+        "--linger",
+        str(linger),
     ]
     _stage(f"collect {task}", lambda: collect.run(parser.parse_args(argv)))
     return store

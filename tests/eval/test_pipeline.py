@@ -33,7 +33,7 @@ def test_pipeline_writes_report_videos_and_checkpoint(tmp_path, capsys):
     printed = capsys.readouterr().out
     for label in ("report:", "videos:", "checkpoint:", "panda/reach"):
         assert label in printed
-    assert (tmp_path / "data" / "panda-reach.zarr").is_dir()
+    assert (tmp_path / "data" / "panda-reach-linger10.zarr").is_dir()  # demos linger 10 ticks
     assert (tmp_path / "train" / "policy" / "config.json").is_file()
     result = json.loads((tmp_path / "eval" / "result.json").read_text())
     assert result["summary"]["tasks"]["panda/reach"]["episodes"] == 2
