@@ -24,7 +24,9 @@ class Plan:
     demos: int  # expert demos per task
     preset: str  # training preset
     episodes: int  # eval episodes per task
-    linger: int = 10  # demo ticks recorded after success: the expert staying at the goal
+    # demo ticks recorded after success (the expert staying at the goal); measured as no
+    # gain on the quick plan's tasks or panda/reach (BENCHMARKS.md, session 10), so off
+    linger: int = 0
 
 
 # One Panda and one SO-101 task: a single policy must serve two embodiments.

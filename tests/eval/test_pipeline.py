@@ -27,13 +27,15 @@ def test_pipeline_writes_report_videos_and_checkpoint(tmp_path, capsys):
             "2",
             "--workers",
             "1",
+            "--linger",
+            "3",
         ]
     )
     assert code == 0
     printed = capsys.readouterr().out
     for label in ("report:", "videos:", "checkpoint:", "panda/reach"):
         assert label in printed
-    assert (tmp_path / "data" / "panda-reach-linger10.zarr").is_dir()  # demos linger 10 ticks
+    assert (tmp_path / "data" / "panda-reach-linger3.zarr").is_dir()  # the linger is in the name
     assert (tmp_path / "train" / "policy" / "config.json").is_file()
     result = json.loads((tmp_path / "eval" / "result.json").read_text())
     assert result["summary"]["tasks"]["panda/reach"]["episodes"] == 2
