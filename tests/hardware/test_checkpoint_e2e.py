@@ -57,8 +57,11 @@ def checkpoint(tmp_path_factory):
 def run_json(argv, capsys) -> tuple[int, dict]:
     # The emulator shares this process (and its GIL) with MuJoCo rendering and the model, and
     # the box with other jobs: a 30 ms reply timeout, not a USB adapter's 8, keeps a starved
-    # emulator thread from reading as a dead bus.
+    # emulator thread from reading as a dead bus. For the same reason the watchdog waits 3 s,
+    # not 0.5: on a CI box loaded to twice its usual test time, one served chunk took over
+    # 0.5 s and parked the arm. The watchdog itself is tested in test_run_e2e.py.
     fixed = ["run", "--robot", "so101", "--emulate", "--render-cameras", "--latency-ms", "30"]
+    fixed += ["--park-after", "3"]
     code = main([*fixed, "--json", *argv])
     return code, json.loads(capsys.readouterr().out)
 
