@@ -7,7 +7,8 @@ chunks (latency per pass does not depend on the weights; Jacobi's pass count doe
     /work/venv/bin/python benchmarks/policy_latency.py [--threads 1] [--fit-steps 600]
         [--consistency-weight 1.0]   # also fit with Jacobi consistency training, compare
 
-The diffusion rows also time a copy with ``compile_sampling`` (torch.compile, inductor).
+The diffusion and Jacobi rows also time a copy with ``compile_inference`` (torch.compile,
+inductor: the vision encoder with frozen weights, and each DiT sampling step).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 import torch
 from actloop.control import ActionChunk, Observation, get_embodiment
 from actloop.policies import VLAPolicy, fake_sample, fake_stats, get_preset
+from actloop.policies.backbone import masked_mean
 from actloop.policies.heads.jacobi import jacobi_decode
 from actloop.policies.hybrid import to_device
 from torch.utils.data import default_collate
@@ -199,16 +201,35 @@ def sampling_plan_rows(
         print(f"  {name:24s} {ms:7.2f}  ({rows['per-step forward'] / ms:.2f}x)")
 
 
+def vision_rows(policy: VLAPolicy, compiled: VLAPolicy, obs: Observation, repeats: int) -> None:
+    """The vision encoder alone (both cameras, FiLM and grounding), eager against frozen and
+    compiled, on the same instruction condition."""
+    batch = policy.observation_batch([obs])
+    backbone = policy.backbone
+    with torch.inference_mode():
+        text, text_valid = backbone.text(list(batch["instruction"]))
+        roles = backbone.roles(text, text_valid) if backbone.roles is not None else None
+        condition = masked_mean(text, text_valid)
+        fns = {
+            name: lambda p=p: p.backbone.vision(batch["images"], condition, roles)
+            for name, p in (("eager", policy), ("frozen, compiled", compiled))
+        }
+        rows = interleaved_medians(fns, repeats)
+    print(f"\nvision encoder only, {len(policy.config.cameras)} cameras (ms/chunk)")
+    for name, ms in rows.items():
+        print(f"  {name:24s} {ms:7.2f}  ({rows['eager'] / ms:.2f}x)")
+
+
 def compiled_copy(policy: VLAPolicy, obs: Observation) -> VLAPolicy:
-    """A copy of ``policy`` with ``compile_sampling`` on, compiled by its first chunk."""
-    compiled = copy.deepcopy(policy).compile_sampling()
+    """A copy of ``policy`` with ``compile_inference`` on, compiled by its first chunk."""
+    compiled = copy.deepcopy(policy).compile_inference()
     start = time.perf_counter()
     torch.manual_seed(0)
     chunk = infer_with(compiled, obs, "diffusion", "jacobi").actions
     took = time.perf_counter() - start
     torch.manual_seed(0)
     reference = infer_with(policy, obs, "diffusion", "jacobi").actions
-    print(f"\ncompile_sampling: the first chunk took {took:.1f} s (compiling)")
+    print(f"\ncompile_inference: the first chunk took {took:.1f} s (compiling)")
     gap = np.abs(chunk - reference).max()
     print(f"  max |compiled - eager| over one chunk, same noise: {gap:.1e}")
     return compiled
@@ -226,8 +247,11 @@ def actloop_rows(
         ("ensemble (diffusion + seeded Jacobi)", "ensemble", "jacobi"),
     ):
         fns[f"actloop small: {name}"] = lambda m=mode, d=decoding: infer_with(policy, obs, m, d)
-    fns["actloop small: diffusion, compile_sampling"] = lambda: infer_with(
+    fns["actloop small: diffusion, compile_inference"] = lambda: infer_with(
         compiled, obs, "diffusion", "jacobi"
+    )
+    fns["actloop small: AR Jacobi, compile_inference"] = lambda: infer_with(
+        compiled, obs, "ar", "jacobi"
     )
     return interleaved_medians(fns, repeats)
 
@@ -357,6 +381,7 @@ def main() -> None:
         return
     decode_rows(policy, observations, args.repeats)
     compiled = compiled_copy(policy, observations[0])
+    vision_rows(policy, compiled, observations[0], args.repeats)
     sampling_plan_rows(policy, compiled, observations[0], args.repeats)
     rows = actloop_rows(policy, compiled, observations[0], args.repeats)
     if not args.skip_lerobot:

@@ -31,7 +31,7 @@ class RolloutSettings:
     n_execute: int = 8
     max_ticks: int = 0  # 0: the task's own time limit decides (timeout)
     mode: str | None = None
-    compile_sampling: bool = False  # VLAPolicy checkpoints: compiled diffusion sampling
+    compile_inference: bool = False  # VLAPolicy checkpoints: compiled vision and sampling
     video_dir: str | None = None
     videos_per_outcome: int = 2
     extra: dict = field(default_factory=dict)
@@ -118,11 +118,11 @@ def _cached_env_and_policy(settings: RolloutSettings, task: str):
         os.environ.setdefault("MUJOCO_GL", "egl")
         from actloop.sim import make
 
-        from .sources import compiled_sampling, load_policy
+        from .sources import compiled_inference, load_policy
 
         policy = load_policy(settings.policy, task, settings.mode)
-        if settings.compile_sampling:
-            policy = compiled_sampling(policy, settings.policy)
+        if settings.compile_inference:
+            policy = compiled_inference(policy, settings.policy)
         image_size = settings.image_size or _policy_image_size(policy)
         kwargs = {"image_size": image_size} if image_size else {}
         _CACHE[key] = (make(task, seed=settings.seed_base, **kwargs), policy)

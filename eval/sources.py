@@ -61,8 +61,8 @@ def load_policy(spec: str, task: str, mode: str | None = None) -> Policy:
     return SOURCES[kind](argument, task, mode)
 
 
-def compiled_sampling(policy: Policy, spec: str) -> Policy:
-    """``policy`` with its diffusion sampling compiled; only a VLAPolicy has that."""
-    if not hasattr(policy, "compile_sampling"):
+def compiled_inference(policy: Policy, spec: str) -> Policy:
+    """``policy`` with its inference compiled; only a VLAPolicy has that."""
+    if not hasattr(policy, "compile_inference"):
         raise ValueError(f"--compile needs a VLAPolicy checkpoint; policy {spec!r} is not one")
-    return policy.compile_sampling()
+    return policy.compile_inference()

@@ -199,9 +199,13 @@ class VLAPolicy(nn.Module):
     def reset(self) -> None:
         self.history.clear()
 
-    def compile_sampling(self, **options) -> VLAPolicy:
-        """Opt in to compiled diffusion sampling (``DiffusionHead.compile_sampling``); the
-        first chunk after it pays the compile. Returns the policy for chaining."""
+    def compile_inference(self, **options) -> VLAPolicy:
+        """Opt in to compiled inference: the vision encoder with frozen weights
+        (``VisionEncoder.compile_inference``) and each diffusion sampling step
+        (``DiffusionHead.compile_sampling``). The first chunk after it pays the compile,
+        tens of seconds on a CPU. Call it on a loaded checkpoint, not during training.
+        Returns the policy for chaining."""
+        self.backbone.vision.compile_inference(**options)
         self.diffusion.compile_sampling(**options)
         return self
 

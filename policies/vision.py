@@ -87,6 +87,30 @@ class VisionEncoder(nn.Module):
         self.step_embedding = nn.Parameter(torch.randn(n_obs_steps, d_model) * 0.02)
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+        self._compiled: FrozenCompile | None = None  # see ``compile_inference``
+
+    def compile_inference(self, **options) -> None:
+        """Opt in to running inference (eval mode, no grad) through ``torch.compile`` with
+        inductor's weight freezing.
+
+        At a batch of one or two 96 px frames the trunk's small convolutions are bound by
+        per-call overhead and weight re-layout; freezing folds the weights into the compiled
+        graph as constants, pre-packed for oneDNN, and fuses the norms, FiLM and activations
+        in between. Frozen weights must not change afterwards: a later change is refused
+        with an error, never served stale. Training keeps the eager forward."""
+        self._compiled = FrozenCompile(self, self._encode, options)
+
+    def forward(
+        self,
+        images: dict[str, torch.Tensor],
+        condition: torch.Tensor | None = None,
+        roles: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """``condition`` (B, d_model), the pooled instruction, drives FiLM when enabled;
+        ``roles`` (B, Q, d_model), one query per instruction role, drives grounding."""
+        if self._compiled is not None and not self.training and not torch.is_grad_enabled():
+            return self._compiled(images, condition, roles)
+        return self._encode(images, condition, roles)
 
     def _grounding(self, config: VisionConfig, d_model: int) -> GroundedKeypoints | None:
         """The grounded keypoints and a hook that keeps the stage map they match against."""
@@ -106,14 +130,7 @@ class VisionEncoder(nn.Module):
     def _keep_stage_map(self, module: nn.Module, inputs, output: torch.Tensor) -> None:
         self._stage_map = output
 
-    def forward(
-        self,
-        images: dict[str, torch.Tensor],
-        condition: torch.Tensor | None = None,
-        roles: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        """``condition`` (B, d_model), the pooled instruction, drives FiLM when enabled;
-        ``roles`` (B, Q, d_model), one query per instruction role, drives grounding."""
+    def _encode(self, images, condition, roles) -> torch.Tensor:
         stacked = torch.stack([images[camera] for camera in self.cameras], dim=2)
         batch, steps, cams = stacked.shape[:3]
         pixels = stacked.flatten(0, 2).permute(0, 3, 1, 2).float().div_(255.0)
@@ -149,6 +166,30 @@ class VisionEncoder(nn.Module):
             raise ValueError("this vision encoder uses FiLM: pass the instruction condition")
         with conditioned(self.trunk, condition.repeat_interleave(per_sample, dim=0)):
             return self.trunk.forward_features(pixels)
+
+
+class FrozenCompile:
+    """``torch.compile(fn)`` with inductor freezing, for a module whose weights then stay
+    fixed. Freezing bakes the weights into the kernels, so a changed weight (an optimiser
+    step, ``load_state_dict``) would silently run the old one: every in-place change bumps a
+    tensor's version counter, and a call after one raises instead."""
+
+    def __init__(self, module: nn.Module, fn, options: dict) -> None:
+        self.module = module
+        self.fn = torch.compile(fn, dynamic=False, options={"freezing": True, **options})
+        self.tensors = [*module.parameters(), *module.buffers()]
+        self.versions = self._versions()
+
+    def _versions(self) -> list[int]:
+        return [tensor._version for tensor in self.tensors]
+
+    def __call__(self, *args):
+        if self._versions() != self.versions:
+            raise RuntimeError(
+                f"{type(self.module).__name__} weights changed after compile_inference froze "
+                "them; call compile_inference again (it recompiles) or run it eagerly"
+            )
+        return self.fn(*args)
 
 
 def random_shift(pixels: torch.Tensor, pad: int) -> torch.Tensor:

@@ -94,15 +94,15 @@ def load_calibration(args: argparse.Namespace, port: str):
 BUILTIN_POLICIES = {"sine": "actloop.hardware.scripted:SinePolicy"}
 
 
-def load_policy(name_or_dir: str, spec, compile_sampling: bool = False) -> Any:
+def load_policy(name_or_dir: str, spec, compile_inference: bool = False) -> Any:
     """A VLAPolicy checkpoint directory, or a built-in scripted policy by name.
-    ``compile_sampling``: the checkpoint's diffusion sampling runs compiled (``--compile``)."""
+    ``compile_inference``: the checkpoint's inference runs compiled (``--compile``)."""
     if os.path.isdir(name_or_dir):
         from actloop.policies import VLAPolicy
 
         policy = VLAPolicy.from_pretrained(name_or_dir)
-        return policy.compile_sampling() if compile_sampling else policy
-    if compile_sampling:
+        return policy.compile_inference() if compile_inference else policy
+    if compile_inference:
         raise ValueError(f"--compile needs a VLAPolicy checkpoint directory, not {name_or_dir!r}")
     if name_or_dir not in BUILTIN_POLICIES:
         from actloop.control import unknown_name_message

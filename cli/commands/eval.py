@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--compile",
         action="store_true",
-        help="run diffusion sampling through torch.compile (each worker's first chunk compiles)",
+        help="torch.compile vision and diffusion sampling (each worker's first chunk compiles)",
     )
     parser.add_argument(
         "--videos",
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         n_execute=args.n_execute,
         max_ticks=args.max_ticks,
         mode=args.mode,
-        compile_sampling=args.compile,
+        compile_inference=args.compile,
         videos_per_outcome=args.videos,
     )
     artifacts = evaluate(settings, args.out)

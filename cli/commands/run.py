@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--compile",
         action="store_true",
-        help="run diffusion sampling through torch.compile (the first chunk compiles)",
+        help="run vision and diffusion sampling through torch.compile (the first chunk compiles)",
     )
     parser.add_argument("--ticks", type=int, default=300, help="episode length in control ticks")
     parser.add_argument(
@@ -127,7 +127,7 @@ def _policy(args: argparse.Namespace, spec):
         from actloop.hardware.server import RemotePolicy
 
         return RemotePolicy(args.server, token=args.token)
-    return load_policy(args.policy, spec, compile_sampling=args.compile)
+    return load_policy(args.policy, spec, compile_inference=args.compile)
 
 
 def _emulator_report(emulated, calibration) -> dict:

@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--compile",
         action="store_true",
-        help="run diffusion sampling through torch.compile (the first chunk compiles)",
+        help="run vision and diffusion sampling through torch.compile (the first chunk compiles)",
     )
 
 
@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from actloop.hardware.server import PolicyServer
 
     policy = load_policy(
-        args.policy, get_embodiment(args.embodiment), compile_sampling=args.compile
+        args.policy, get_embodiment(args.embodiment), compile_inference=args.compile
     )
     token = os.environ.get(args.token_env) or None
     server = PolicyServer(

@@ -3,6 +3,7 @@ real worker processes, real mp4 files."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -92,14 +93,16 @@ def test_compile_is_refused_for_a_policy_without_diffusion_sampling(tmp_path, ca
     assert "--compile needs a VLAPolicy checkpoint; policy 'expert'" in capsys.readouterr().err
 
 
-def test_eval_runs_a_checkpoint_with_compiled_sampling(tmp_path):
-    from actloop.policies import VLAPolicy, fake_stats
+def test_eval_runs_a_checkpoint_with_compiled_inference(tmp_path):
+    from actloop.policies import VLAPolicy, fake_stats, get_preset
 
+    tiny = get_preset("tiny")  # 2 sampling steps: the compiled loop unrolls them
+    config = tiny.replace(diffusion=dataclasses.replace(tiny.diffusion, inference_steps=2))
     checkpoint = tmp_path / "tiny"
-    VLAPolicy.create("tiny", fake_stats(("panda",))).save_pretrained(checkpoint)
+    VLAPolicy.create(config, fake_stats(("panda",))).save_pretrained(checkpoint)
     args = ["eval", "--policy", str(checkpoint), "--task", TASK, "--episodes", "1"]
     out = tmp_path / "eval"
     assert main([*args, "--workers", "1", "--max-ticks", "10", "--compile", "--out", str(out)]) == 0
     result = json.loads((out / "result.json").read_text())
-    assert result["settings"]["compile_sampling"] is True
+    assert result["settings"]["compile_inference"] is True
     assert result["episodes"][0]["length"] == 10
