@@ -198,20 +198,26 @@ class RTCScheduler:
         return weights
 
 
-SCHEDULERS: dict[str, Callable[..., ActionScheduler]] = {
-    "execute_n": lambda n_execute=8, **kw: ExecuteNScheduler(n_execute, **kw),
-    "temporal_ensemble": TemporalEnsembleScheduler,
-    "similarity_ensemble": SimilarityEnsembleScheduler,
-    "rtc": RTCScheduler,
+# name -> (factory, the option that sets how many ticks pass between chunk requests)
+SCHEDULERS: dict[str, tuple[Callable[..., ActionScheduler], str]] = {
+    "execute_n": (lambda n_execute=8, **kw: ExecuteNScheduler(n_execute, **kw), "n_execute"),
+    "temporal_ensemble": (TemporalEnsembleScheduler, "query_every"),
+    "similarity_ensemble": (SimilarityEnsembleScheduler, "query_every"),
+    "rtc": (RTCScheduler, "execute_horizon"),
 }
 
 
-def make_scheduler(name: str, **options: Any) -> ActionScheduler:
-    """Build a scheduler by its config name, e.g. ``make_scheduler("rtc", execute_horizon=5)``."""
+def make_scheduler(name: str, every: int | None = None, **options: Any) -> ActionScheduler:
+    """Build a scheduler by its config name, e.g. ``make_scheduler("rtc", execute_horizon=5)``.
+
+    ``every`` sets the ticks between chunk requests whatever the scheduler calls it
+    (``n_execute``, ``query_every``, ``execute_horizon``), so a CLI can offer one knob."""
     try:
-        factory = SCHEDULERS[name]
+        factory, every_option = SCHEDULERS[name]
     except KeyError:
         raise KeyError(unknown_name_message("action scheduler", name, SCHEDULERS)) from None
+    if every is not None:
+        options[every_option] = every
     return factory(**options)
 
 

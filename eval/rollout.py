@@ -28,7 +28,8 @@ class RolloutSettings:
     workers: int = 1
     seed_base: int = EVAL_SEED_BASE
     image_size: int = 0  # 0: the checkpoint's image size or the env default
-    n_execute: int = 8
+    scheduler: str = "execute_n"  # a control.schedulers name
+    n_execute: int = 8  # ticks between chunk requests: actions run per chunk for execute_n
     max_ticks: int = 0  # 0: the task's own time limit decides (timeout)
     mode: str | None = None
     compile_inference: bool = False  # VLAPolicy checkpoints: compiled vision and sampling
@@ -73,10 +74,10 @@ def run_episode(settings: RolloutSettings, job: Job) -> EpisodeOutcome:
     from actloop.control import (
         ControlLoop,
         EpisodeInfo,
-        ExecuteNScheduler,
         MemoryRecorder,
         SimClock,
     )
+    from actloop.control.schedulers import make_scheduler
 
     env, policy = _cached_env_and_policy(settings, job.task)
     _seed_policy_noise(job.seed)
@@ -86,7 +87,7 @@ def run_episode(settings: RolloutSettings, job: Job) -> EpisodeOutcome:
         env,
         policy,
         clock=SimClock(env.spec.dt),
-        scheduler=ExecuteNScheduler(settings.n_execute),
+        scheduler=make_scheduler(settings.scheduler, every=settings.n_execute),
         recorder=recorder,
         disconnect_on_exit=False,
     )

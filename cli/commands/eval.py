@@ -36,7 +36,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="VLAPolicy inference mode (default: the checkpoint's)",
     )
-    parser.add_argument("--n-execute", type=int, default=8, help="actions executed per chunk")
+    parser.add_argument(
+        "--scheduler",
+        default="execute_n",
+        help="how chunks become actions: execute_n, temporal_ensemble (ACT), "
+        "similarity_ensemble (CogACT) or rtc",
+    )
+    parser.add_argument(
+        "--n-execute",
+        type=int,
+        default=8,
+        help="ticks between chunk requests: actions run per chunk for execute_n, the query "
+        "period of the ensembles (ACT queries every tick: 1), rtc's execute horizon",
+    )
     parser.add_argument(
         "--compile",
         action="store_true",
@@ -53,8 +65,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from actloop.control.schedulers import make_scheduler
     from actloop.eval.evaluate import evaluate, format_summary
     from actloop.eval.rollout import RolloutSettings
+
+    make_scheduler(args.scheduler, every=args.n_execute)  # a bad name or period fails here
 
     settings = RolloutSettings(
         policy=args.policy,
@@ -62,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
         episodes=args.episodes,
         workers=args.workers,
         seed_base=args.seed_base,
+        scheduler=args.scheduler,
         n_execute=args.n_execute,
         max_ticks=args.max_ticks,
         mode=args.mode,

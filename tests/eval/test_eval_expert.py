@@ -106,3 +106,28 @@ def test_eval_runs_a_checkpoint_with_compiled_inference(tmp_path):
     result = json.loads((out / "result.json").read_text())
     assert result["settings"]["compile_inference"] is True
     assert result["episodes"][0]["length"] == 10
+
+
+def test_eval_runs_the_named_scheduler_with_its_request_period(tmp_path):
+    """ACT-style evaluation: a temporal ensemble queried every tick asks for a chunk on each
+    of the 10 ticks, where the default execute_n (8 of each 8-step chunk) asks twice."""
+    from actloop.policies import VLAPolicy, fake_stats
+
+    checkpoint = tmp_path / "tiny"  # horizon 8 (the expert plans one tick at a time)
+    VLAPolicy.create("tiny", fake_stats(("panda",))).save_pretrained(checkpoint)
+    args = ["eval", "--policy", str(checkpoint), "--task", TASK, "--episodes", "1"]
+    args += ["--workers", "1", "--max-ticks", "10", "--videos", "0"]
+    counts = {}
+    for scheduler, every in (("temporal_ensemble", "1"), ("execute_n", "8")):
+        out = tmp_path / scheduler
+        assert main([*args, "--scheduler", scheduler, "--n-execute", every, "--out", str(out)]) == 0
+        result = json.loads((out / "result.json").read_text())
+        assert result["settings"]["scheduler"] == scheduler
+        counts[scheduler] = result["summary"]["inference_latency_ms"]["count"]
+    assert counts == {"temporal_ensemble": 10, "execute_n": 2}
+
+
+def test_an_unknown_scheduler_is_refused_before_any_episode_runs(tmp_path, capsys):
+    args = ["eval", "--policy", "expert", "--task", TASK, "--scheduler", "temporal_ensembel"]
+    assert main([*args, "--out", str(tmp_path)]) == 2
+    assert "did you mean: temporal_ensemble" in capsys.readouterr().err
