@@ -27,6 +27,9 @@ class Plan:
     # demo ticks recorded after success (the expert staying at the goal); measured as no
     # gain on the quick plan's tasks or panda/reach (BENCHMARKS.md, session 10), so off
     linger: int = 0
+    # how chunks become actions in evaluation, and the ticks between chunk requests
+    scheduler: str = "execute_n"
+    n_execute: int = 8
 
 
 # One Panda and one SO-101 task: a single policy must serve two embodiments.
@@ -64,14 +67,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--linger", type=int, default=None, help="override demo ticks kept after success"
     )
+    parser.add_argument("--scheduler", default=None, help="override the eval action scheduler")
+    parser.add_argument(
+        "--n-execute", type=int, default=None, help="override the eval ticks between chunks"
+    )
     parser.add_argument(
         "--workers", type=int, default=os.cpu_count() or 1, help="eval worker processes"
     )
 
 
 def run(args: argparse.Namespace) -> int:
+    from actloop.control.schedulers import make_scheduler
+
     plan = PLANS["full" if args.full else "quick"]
     tasks = tuple(args.tasks or plan.tasks)
+    make_scheduler(*_scheduler(args, plan))  # a bad name fails here, not after training
     out = Path(args.out)
     started = time.perf_counter()
     cfg = _train_config(args.preset or plan.preset, out, args.steps)
@@ -80,12 +90,8 @@ def run(args: argparse.Namespace) -> int:
     stores = [_collect(task, demos, out / "data", size, linger) for task in tasks]
     cfg.data.stores = [str(s) for s in stores]
     outcome = _stage("train", lambda: _train(cfg))
-    artifacts = _stage(
-        "eval",
-        lambda: _evaluate(
-            outcome.policy_dir, tasks, args.episodes or plan.episodes, args.workers, out
-        ),
-    )
+    settings = _eval_settings(args, plan, outcome.policy_dir, tasks)
+    artifacts = _stage("eval", lambda: _evaluate(settings, out))
     _print_summary(artifacts, outcome, time.perf_counter() - started)
     return 0
 
@@ -166,13 +172,27 @@ def _train(cfg):
     return train(cfg)
 
 
-def _evaluate(policy_dir: Path, tasks, episodes: int, workers: int, out: Path):
-    from actloop.eval.evaluate import evaluate
+def _eval_settings(args: argparse.Namespace, plan: Plan, policy_dir: Path, tasks):
     from actloop.eval.rollout import RolloutSettings
 
-    settings = RolloutSettings(
-        policy=str(policy_dir), tasks=list(tasks), episodes=episodes, workers=workers
+    return RolloutSettings(
+        policy=str(policy_dir),
+        tasks=list(tasks),
+        episodes=args.episodes or plan.episodes,
+        workers=args.workers,
+        scheduler=_scheduler(args, plan)[0],
+        n_execute=_scheduler(args, plan)[1],
     )
+
+
+def _scheduler(args: argparse.Namespace, plan: Plan) -> tuple[str, int]:
+    """The eval scheduler's name and ticks between chunk requests, flags over the plan."""
+    return args.scheduler or plan.scheduler, args.n_execute or plan.n_execute
+
+
+def _evaluate(settings, out: Path):
+    from actloop.eval.evaluate import evaluate
+
     return evaluate(settings, out / "eval")
 
 
