@@ -199,14 +199,14 @@ class VLAPolicy(nn.Module):
     def reset(self) -> None:
         self.history.clear()
 
-    def compile_inference(self, **options) -> VLAPolicy:
+    def compile_inference(self) -> VLAPolicy:
         """Opt in to compiled inference: the vision encoder with frozen weights
         (``VisionEncoder.compile_inference``) and each diffusion sampling step
         (``DiffusionHead.compile_sampling``). The first chunk after it pays the compile,
         tens of seconds on a CPU. Call it on a loaded checkpoint, not during training.
         Returns the policy for chaining."""
-        self.backbone.vision.compile_inference(**options)
-        self.diffusion.compile_sampling(**options)
+        self.backbone.vision.compile_inference()
+        self.diffusion.compile_sampling()
         return self
 
     @torch.no_grad()

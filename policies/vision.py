@@ -89,7 +89,7 @@ class VisionEncoder(nn.Module):
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         self._compiled: FrozenCompile | None = None  # see ``compile_inference``
 
-    def compile_inference(self, **options) -> None:
+    def compile_inference(self) -> None:
         """Opt in to running inference (eval mode, no grad) through ``torch.compile`` with
         inductor's weight freezing.
 
@@ -98,7 +98,7 @@ class VisionEncoder(nn.Module):
         graph as constants, pre-packed for oneDNN, and fuses the norms, FiLM and activations
         in between. Frozen weights must not change afterwards: a later change is refused
         with an error, never served stale. Training keeps the eager forward."""
-        self._compiled = FrozenCompile(self, self._encode, options)
+        self._compiled = FrozenCompile(self, self._encode)
 
     def forward(
         self,
@@ -174,9 +174,9 @@ class FrozenCompile:
     step, ``load_state_dict``) would silently run the old one: every in-place change bumps a
     tensor's version counter, and a call after one raises instead."""
 
-    def __init__(self, module: nn.Module, fn, options: dict) -> None:
+    def __init__(self, module: nn.Module, fn) -> None:
         self.module = module
-        self.fn = torch.compile(fn, dynamic=False, options={"freezing": True, **options})
+        self.fn = torch.compile(fn, dynamic=False, options={"freezing": True})
         self.tensors = [*module.parameters(), *module.buffers()]
         self.versions = self._versions()
 

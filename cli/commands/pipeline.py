@@ -175,13 +175,14 @@ def _train(cfg):
 def _eval_settings(args: argparse.Namespace, plan: Plan, policy_dir: Path, tasks):
     from actloop.eval.rollout import RolloutSettings
 
+    scheduler, every = _scheduler(args, plan)
     return RolloutSettings(
         policy=str(policy_dir),
         tasks=list(tasks),
         episodes=args.episodes or plan.episodes,
         workers=args.workers,
-        scheduler=_scheduler(args, plan)[0],
-        n_execute=_scheduler(args, plan)[1],
+        scheduler=scheduler,
+        n_execute=every,
     )
 
 
