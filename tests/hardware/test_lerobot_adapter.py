@@ -1,6 +1,7 @@
 """LeRobot's own SO-101 driver, through the adapter, against the servo emulator."""
 
 import json
+import re
 import time
 
 import numpy as np
@@ -96,9 +97,11 @@ def test_a_servo_that_never_answers_fails_connect_naming_it_on_every_attempt(tmp
     robot.retry_backoff_s = 0.01
     with pytest.raises(RuntimeError, match="failed 5 times") as failure:
         robot.connect()
-    # servo 2 fails every attempt (on a loaded host the first ping after opening, servo
-    # 1's, sometimes fails too: "ids 1, 2 failed it")
-    assert str(failure.value).count("2 failed it") == 5
+    # servo 2 fails every attempt. On a loaded host a starved emulator thread can miss
+    # other servos' replies too ("ids 1, 2 failed it", "ids 2, 3, 4 failed it")
+    attempts = re.findall(r"attempt \d+: ids ([\d, ]+) failed it", str(failure.value))
+    assert len(attempts) == 5
+    assert all("2" in ids.split(", ") for ids in attempts), attempts
     assert not robot.robot.bus.port_handler.is_open  # nothing left holding the port
 
 
