@@ -29,10 +29,14 @@ def chunk(policy: VLAPolicy, batch: dict) -> torch.Tensor:
 
 
 def test_compiled_inference_gives_the_eager_chunk(eager_and_compiled):
+    from torch._dynamo.utils import counters
+
     eager, compiled = eager_and_compiled
+    counters.clear()
     for seed in (0, 1):  # the second batch runs the kernels compiled by the first
         batch = fake_batch(eager, 1, embodiment="panda", seed=seed)
         torch.testing.assert_close(chunk(compiled, batch), chunk(eager, batch), rtol=0, atol=1e-4)
+    assert counters["stats"]["unique_graphs"] >= 2  # the vision encoder and the sampling loop
 
 
 def test_training_a_compiled_policy_runs_eagerly_and_its_stale_kernels_are_refused(stats):
