@@ -76,8 +76,8 @@ def run_episode(settings: RolloutSettings, job: Job) -> EpisodeOutcome:
         EpisodeInfo,
         MemoryRecorder,
         SimClock,
+        make_scheduler,
     )
-    from actloop.control.schedulers import make_scheduler
 
     env, policy = _cached_env_and_policy(settings, job.task)
     _seed_policy_noise(job.seed)

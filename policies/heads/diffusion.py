@@ -151,7 +151,7 @@ class DiffusionHead(nn.Module):
         step of ``plan`` when there is one), then the scheduler's rule at ``schedule[i]``."""
         for i, t in enumerate(schedule):
             step_plan = None if plan is None else plan[i]
-            model_time = times[i].expand(x.shape[0])
+            model_time = times[i].expand(x.shape[0]) if plan is None else None  # plan has it
             output = self.dit(x, model_time, cond, action_mask, embodiment_id, step_plan)
             x = self.process.step(output, t, x)
         return x
