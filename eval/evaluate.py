@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .report import write_report
-from .results import EvalResult
+from .results import EvalResult, milestone_text
 from .rollout import RolloutSettings, run_rollouts
 
 
@@ -41,6 +41,8 @@ def format_summary(result: EvalResult) -> str:
             f"  {name:<24} {row['successes']:>4}/{row['episodes']:<4} "
             f"{row['success_rate'] * 100:5.1f}%  (95% CI {low * 100:.1f}-{high * 100:.1f}%)"
         )
+        if row.get("milestones"):
+            lines.append(f"  {'':<24} reached: {milestone_text(row)}")
     latency = summary["inference_latency_ms"]
     if latency.get("count"):
         lines.append(

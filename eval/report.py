@@ -13,7 +13,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from .results import EvalResult
+from .results import EvalResult, milestone_text
 
 
 def write_report(result: EvalResult, out_dir: str | Path) -> Path:
@@ -63,6 +63,16 @@ def _task_table(summary: dict) -> list[str]:
             f"| {task} | {row['successes']}/{row['episodes']} | {row['success_rate'] * 100:.1f}% "
             f"| {low * 100:.1f}-{high * 100:.1f}% | {row['mean_length']:.1f} | {ends} |"
         )
+    return [*lines, "", *_milestone_lines(summary)]
+
+
+def _milestone_lines(summary: dict) -> list[str]:
+    """Where failures stop: a timeout alone does not say whether the cube was ever held."""
+    rows = [(task, row) for task, row in summary["tasks"].items() if row.get("milestones")]
+    if not rows:
+        return []
+    lines = ["## How far episodes got", "", "| task | milestones reached (episodes) |", "|---|---|"]
+    lines += [f"| {task} | {milestone_text(row)} |" for task, row in rows]
     return [*lines, ""]
 
 

@@ -28,6 +28,7 @@ class EpisodeOutcome:
     termination: str
     inference_ms: list[float] = field(default_factory=list)
     video: str | None = None
+    milestones: dict[str, int] = field(default_factory=dict)  # name -> first tick it held
 
 
 @dataclass
@@ -83,7 +84,26 @@ def _task_summary(episodes: list[EpisodeOutcome]) -> dict:
         else None
     )
     out["terminations"] = dict(sorted(_count(e.termination for e in episodes).items()))
+    if any(e.milestones for e in episodes):
+        out["milestones"] = _milestone_counts(episodes)
     return out
+
+
+def _milestone_counts(episodes: list[EpisodeOutcome]) -> dict[str, int]:
+    """Episodes that reached each milestone, listed in the order episodes reach them (by
+    mean first tick), so the counts read as a funnel: reached 45, lifted 30, ..."""
+    ticks: dict[str, list[int]] = defaultdict(list)
+    for episode in episodes:
+        for name, tick in episode.milestones.items():
+            ticks[name].append(tick)
+    order = sorted(ticks, key=lambda name: (float(np.mean(ticks[name])), name))
+    return {name: len(ticks[name]) for name in order}
+
+
+def milestone_text(row: dict) -> str:
+    """``lifted 30/50, over_goal 12/50``: how far a task's episodes got."""
+    n = row["episodes"]
+    return ", ".join(f"{name} {count}/{n}" for name, count in row["milestones"].items())
 
 
 def _count(values) -> dict[str, int]:

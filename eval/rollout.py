@@ -102,6 +102,7 @@ def run_episode(settings: RolloutSettings, job: Job) -> EpisodeOutcome:
         result.ticks,
         result.termination,
         [s * 1e3 for s in loop.stats.inference_latencies],
+        milestones=dict(env.milestones),
     )
     if recorder is not None and recorder.episodes:
         outcome.video = _write_video(

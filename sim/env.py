@@ -121,6 +121,7 @@ class SimEnv:
             self.robot.reset()  # re-anchor the IK target after objects moved
         self.ticks, self._status, self.events = 0, None, Counter()
         self._succeeded_at: int | None = None
+        self.milestones: dict[str, int] = {}  # task milestone -> the first tick it held
         self.max_ticks = round(self.task.time_limit * self._spec.control_hz)
         self._good_state = self._snapshot()
         return self.observe()
@@ -151,6 +152,9 @@ class SimEnv:
             self._status = "unstable"
             return
         self._good_state = self._snapshot()
+        for name, holds in self.task.milestones(self.world, self.setup).items():
+            if holds:
+                self.milestones.setdefault(name, self.ticks)
         if self._succeeded_at is None and self.success():
             self._succeeded_at = self.ticks
         if self._succeeded_at is not None:

@@ -44,6 +44,13 @@ class Task:
         experts can notice a dropped or bumped object and re-plan. Overrides ``goal`` keys."""
         return {}
 
+    def milestones(self, world: World, setup: EpisodeSetup) -> dict[str, bool]:
+        """Named stages on the way to success, in the order an episode meets them, and
+        whether each holds now. A timeout alone says nothing about where a policy fails;
+        the env latches the first tick of each, so evaluation can report how far failures
+        got (reached the cube, lifted it, carried it over the goal). None by default."""
+        return {}
+
     def instruction(self, rng: np.random.Generator, **words: str) -> str:
         return self.templates[int(rng.integers(len(self.templates)))].format(**words)
 

@@ -89,6 +89,22 @@ class PickPlace(Task):
         body = f"cube{int(setup.goal['object_index'][0])}"
         return {"object_pos": world.body_pos(body), "object_yaw": np.array([world.body_yaw(body)])}
 
+    def milestones(self, world: World, setup: EpisodeSetup) -> dict[str, bool]:
+        """Reached: the tool centre is within a cube width of the cube. Lifted: the robot
+        holds it with its centre at least half a cube above where it rests on the table
+        (higher than a cube tipped on its edge). Over the goal: lifted and
+        within the goal's radius (the live goal, so a stack's base may have moved)."""
+        body = f"cube{int(setup.goal['object_index'][0])}"
+        pos, half = world.body_pos(body), self.layout.cube_half
+        goal = self.live(world, setup).get("goal_pos", setup.goal["goal_pos"])
+        lifted = bool(pos[2] > 2 * half and world.touching_robot(body))
+        near_goal = np.linalg.norm(pos[:2] - goal[:2]) < float(setup.goal["goal_radius"][0])
+        return {
+            "reached": bool(np.linalg.norm(world.tcp_pos() - pos) < 2 * half),
+            "lifted": lifted,
+            "over_goal": bool(lifted and near_goal),
+        }
+
 
 class Stack(PickPlace):
     """Stack the named cube on another named cube."""
