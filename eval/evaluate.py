@@ -42,7 +42,7 @@ def format_summary(result: EvalResult) -> str:
             f"{row['success_rate'] * 100:5.1f}%  (95% CI {low * 100:.1f}-{high * 100:.1f}%)"
         )
         if row.get("milestones"):
-            lines.append(f"  {'':<24} reached: {milestone_text(row)}")
+            lines.append(f"  {'':<24} milestones: {milestone_text(row)}")
     latency = summary["inference_latency_ms"]
     if latency.get("count"):
         lines.append(

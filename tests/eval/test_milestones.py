@@ -74,7 +74,7 @@ def test_summary_counts_milestones_in_the_order_episodes_reach_them(tmp_path):
 
 def test_milestones_are_printed_and_reported(tmp_path):
     text = format_summary(_result())
-    assert "reached: reached 3/4, lifted 2/4, over_goal 1/4" in text
+    assert "milestones: reached 3/4, lifted 2/4, over_goal 1/4" in text
     report = write_report(_result(), tmp_path).read_text()
     assert "## How far episodes got" in report
     assert "| panda/pick_place | reached 3/4, lifted 2/4, over_goal 1/4 |" in report
