@@ -6,4 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh dev
 export MUJOCO_GL="${MUJOCO_GL:-egl}"
+source scripts/cpu_allocator.sh
 exec .venv/bin/actloop pipeline "$@"

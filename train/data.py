@@ -48,7 +48,8 @@ MODE_NEEDS = {"diffusion": {"diffusion"}, "ar": {"ar"}, "ensemble": {"diffusion"
 
 
 def policy_config(cfg: TrainConfig) -> PolicyConfig:
-    """The policy preset, with the run's mode, trained heads and image size applied."""
+    """The policy preset, with the run's mode, trained heads, image size and noise draws
+    applied."""
     for what, value, known in (("heads", cfg.heads, HEAD_WEIGHTS), ("mode", cfg.mode, MODE_NEEDS)):
         if value not in known:
             raise KeyError(unknown_name_message(what, value, known))
@@ -67,6 +68,9 @@ def policy_config(cfg: TrainConfig) -> PolicyConfig:
     if cfg.image_size:
         vision = dataclasses.replace(config.vision, image_size=cfg.image_size)
         config = config.replace(vision=vision)
+    if cfg.noise_draws:
+        diffusion = dataclasses.replace(config.diffusion, noise_draws=cfg.noise_draws)
+        config = config.replace(diffusion=diffusion)
     return config
 
 

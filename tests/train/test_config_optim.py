@@ -124,6 +124,17 @@ def test_state_dropout_reaches_the_policy_config_and_negative_keeps_the_preset()
     assert policy_config(cfg).state_dropout == preset_value
 
 
+def test_noise_draws_reach_the_diffusion_config_and_zero_keeps_the_preset():
+    from actloop.train.data import policy_config
+
+    cfg = get_preset("debug")
+    preset_value = policy_config(cfg).diffusion.noise_draws
+    cfg.noise_draws = 3
+    assert policy_config(cfg).diffusion.noise_draws == 3
+    cfg.noise_draws = 0
+    assert policy_config(cfg).diffusion.noise_draws == preset_value
+
+
 def test_the_word_vocabulary_is_fitted_on_every_instruction_in_the_stores(reach_store):
     from actloop.datasets import EpisodeStore, StoreSource
     from actloop.policies.text import load_text_tokenizer
