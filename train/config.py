@@ -70,7 +70,7 @@ class TrainConfig:
     image_size: int = 0  # 0: the policy preset's own
     state_dropout: float = -1.0  # < 0: the policy preset's own (see Backbone._drop_state)
     # (noise, time) draws per sample in the diffusion loss; 0: the policy preset's own.
-    # Each draw reruns only the DiT, not the trunk: a lower-variance loss for ~20% a draw.
+    # Each draw reruns only the DiT, not the trunk: a lower-variance loss for 6-21% a draw.
     noise_draws: int = 0
     data: DataConfig = field(default_factory=DataConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)

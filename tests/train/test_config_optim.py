@@ -133,6 +133,9 @@ def test_noise_draws_reach_the_diffusion_config_and_zero_keeps_the_preset():
     assert policy_config(cfg).diffusion.noise_draws == 3
     cfg.noise_draws = 0
     assert policy_config(cfg).diffusion.noise_draws == preset_value
+    cfg.noise_draws = -1
+    with pytest.raises(ValueError, match="noise_draws must be >= 0"):
+        policy_config(cfg)
 
 
 def test_the_word_vocabulary_is_fitted_on_every_instruction_in_the_stores(reach_store):
