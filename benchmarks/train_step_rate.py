@@ -44,7 +44,7 @@ def time_steps(stores: list[str], draws: int, warmup: int, steps: int) -> float:
     from actloop.train.config import get_preset
     from actloop.train.data import prepare
     from actloop.train.distributed import build_accelerator
-    from actloop.train.loop import _to_device, seed_everything
+    from actloop.train.loop import seed_everything, to_device
     from actloop.train.optim import EMA, build_optimizer, lr_at
     from actloop.train.sampler import BatchPlan, PlannedBatches, batch_loader
     from actloop.train.step import LossModule, train_step
@@ -65,9 +65,9 @@ def time_steps(stores: list[str], draws: int, warmup: int, steps: int) -> float:
         if step == warmup:
             started = time.perf_counter()
         lr = lr_at(step, cfg.steps, cfg.optim)
-        batch = _to_device(batch, accelerator.device)
-        train_step(model, batch, optimizer, accelerator, lr=lr, grad_clip=1.0, ema=ema,
-                   ema_target=data.policy)  # fmt: skip
+        batch = to_device(batch, accelerator.device)
+        train_step(model, batch, optimizer, accelerator, lr=lr,
+                   grad_clip=cfg.optim.grad_clip, ema=ema, ema_target=data.policy)  # fmt: skip
     return (time.perf_counter() - started) / steps
 
 

@@ -68,7 +68,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> TrainOutcome:
     metrics: dict[str, float] = {}
     for step, batch in zip(range(start, last), loader, strict=False):
         lr = lr_at(step, cfg.steps, cfg.optim)
-        batch = _to_device(batch, accelerator.device)
+        batch = to_device(batch, accelerator.device)
         metrics = train_step(
             model,
             batch,
@@ -179,11 +179,12 @@ def _export_policy(directory: Path, policy, ema: EMA | None, data: TrainingSetup
             EMA.restore(policy, raw)
 
 
-def _to_device(batch: Any, device: torch.device) -> Any:
+def to_device(batch: Any, device: torch.device) -> Any:
+    """Public so benchmarks/train_step_rate.py times exactly the step that train() runs."""
     if isinstance(batch, torch.Tensor):
         return batch.to(device, non_blocking=True)
     if isinstance(batch, dict):
-        return {k: _to_device(v, device) for k, v in batch.items()}
+        return {k: to_device(v, device) for k, v in batch.items()}
     if isinstance(batch, list | tuple):
-        return type(batch)(_to_device(v, device) for v in batch)
+        return type(batch)(to_device(v, device) for v in batch)
     return batch
