@@ -21,6 +21,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="store path or URL (created or appended)")
     parser.add_argument("--seed", type=int, default=0, help="first episode seed")
     parser.add_argument("--noise", type=float, default=0.0, help="expert noise (0.3 = visible)")
+    parser.add_argument(
+        "--noise-fade",
+        type=float,
+        default=0.05,
+        help="metres over which the noise fades out before each waypoint (the expert's "
+        "NOISE_FADE by default; 0.02 keeps it on until the last 2 cm of a grasp, so demos "
+        "show the last-centimetre corrections a policy's own errors call for)",
+    )
     parser.add_argument("--image-size", type=int, default=96)
     parser.add_argument(
         "--linger",
@@ -88,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     if args.episodes < 1:
         raise ValueError(f"--episodes must be >= 1, got {args.episodes}")
     env = make(args.task, seed=args.seed, image_size=args.image_size, linger=args.linger)
-    expert = make_expert(args.task, noise=args.noise, seed=args.seed)
+    expert = make_expert(args.task, noise=args.noise, seed=args.seed, noise_fade=args.noise_fade)
     successes = frames = 0
     started = time.perf_counter()
     with EpisodeWriter(args.out, record_extras=True) as writer:  # privileged facts kept

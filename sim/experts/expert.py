@@ -30,18 +30,25 @@ PLANS = {
     "push": plan_push,
     "open_drawer": plan_open_drawer,
 }
-NOISE_FADE = 0.05  # m: noise fades to zero over the last few centimetres to a waypoint
+# m: noise fades to zero over the last few centimetres to a waypoint, so demos still
+# succeed; a shorter fade leaves the tool off target closer to a grasp, so the demos
+# show the last-centimetre corrections a policy's own errors call for
+NOISE_FADE = 0.05
 
 
 class ScriptedExpert:
-    def __init__(self, task_name: str, noise: float = 0.0, seed: int = 0) -> None:
+    def __init__(
+        self, task_name: str, noise: float = 0.0, seed: int = 0, noise_fade: float = NOISE_FADE
+    ) -> None:
+        if noise < 0 or noise_fade < 0:
+            raise ValueError(f"expert noise and noise_fade must be >= 0, got {noise}, {noise_fade}")
         task = get_task(task_name)
         family = task_name.split("/", 1)[1]
         self.robot = task.robot
         self.dt = get_embodiment(task.robot).dt
         self.plan_fn = PLANS[family]
         self.driver = DRIVERS[task.robot]()
-        self.noise, self.seed = float(noise), seed
+        self.noise, self.noise_fade, self.seed = float(noise), float(noise_fade), seed
         self._episode = 0
         self.reset()
 
@@ -64,7 +71,7 @@ class ScriptedExpert:
         point = self.plan[self.index]
         # perturb transit, not the last centimetres: demos show recoveries yet still succeed
         distance = float(np.linalg.norm(self.driver.point(state, point.tool) - point.pos))
-        fade = 0.0 if point.precise else min(1.0, distance / NOISE_FADE)
+        fade = 0.0 if point.precise else min(1.0, distance / max(self.noise_fade, 1e-9))
         noise = self._noise() * fade
         action = self.driver.action(state, point, noise)
         self.label = self.driver.label(action, noise)
@@ -94,6 +101,8 @@ class ScriptedExpert:
         return self.ou
 
 
-def make_expert(task_name: str, noise: float = 0.0, seed: int = 0) -> ScriptedExpert:
+def make_expert(
+    task_name: str, noise: float = 0.0, seed: int = 0, noise_fade: float = NOISE_FADE
+) -> ScriptedExpert:
     """The scripted expert for ``task_name``; ``noise`` ~0.3 gives visibly perturbed demos."""
-    return ScriptedExpert(task_name, noise=noise, seed=seed)
+    return ScriptedExpert(task_name, noise=noise, seed=seed, noise_fade=noise_fade)

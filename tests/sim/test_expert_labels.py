@@ -9,9 +9,10 @@ from actloop.sim import make, make_expert
 from actloop.sim.experts.drivers import PandaDriver
 
 
-def _labelled_ticks(task: str, noise: float, seed: int = 3):
+def _labelled_ticks(task: str, noise: float, seed: int = 3, **expert_options):
     """(state before, expert, action, label) for every tick of one episode."""
-    env, expert = make(task, render=False), make_expert(task, noise=noise, seed=seed)
+    env = make(task, render=False)
+    expert = make_expert(task, noise=noise, seed=seed, **expert_options)
     obs, ticks = env.reset(seed), []
     while env.termination() is None:
         action = expert.infer(obs).actions[0]
@@ -62,3 +63,23 @@ def test_collect_stores_the_labels_beside_the_noisy_applied_actions(tmp_path):
     np.testing.assert_allclose(labels[:, 3:], requested[:, 3:], atol=1e-6)  # turn and grip
     moved = np.linalg.norm(labels[:, :3] - requested[:, :3], axis=1) > 1e-4
     assert moved.mean() > 0.5  # positions differ by the noise on most frames
+
+
+def _noise_near_waypoints(noise_fade: float) -> float:
+    """Mean size of the applied noise on ticks within 2 cm of the waypoint being approached."""
+    driver, near = PandaDriver(), []
+    ticks = _labelled_ticks("panda/pick_place", 0.3, noise_fade=noise_fade)
+    for state, waypoint, action, label in ticks:
+        if np.linalg.norm(driver.point(state, waypoint.tool) - waypoint.pos) < 0.02:
+            near.append(np.linalg.norm(action[:3] - label[:3]))
+    assert near, "the episode never came within 2 cm of a waypoint"
+    return float(np.mean(near))
+
+
+def test_a_shorter_noise_fade_keeps_the_noise_closer_to_the_waypoint():
+    assert _noise_near_waypoints(0.005) > 2 * _noise_near_waypoints(0.05)
+
+
+def test_a_negative_noise_fade_is_an_error_that_names_it():
+    with pytest.raises(ValueError, match="noise_fade"):
+        make_expert("panda/reach", noise=0.3, noise_fade=-0.01)
