@@ -84,11 +84,13 @@ def summarise(rows: list[dict]) -> None:
         if not group:
             continue
         dxy = np.array([r["dxy"] for r in group]) * 1e3
+        dz = np.median([r["dz"] for r in group]) * 1e3
         tick = np.median([r["tick"] for r in group])
         again = sum(r["closes"] > 1 for r in group)
         print(
             f"{label:9s} {len(group):3d}: dxy median {np.median(dxy):5.1f} mm, "
-            f"mean {dxy.mean():5.1f} mm; first close at tick {tick:.0f}; closed again: {again}"
+            f"mean {dxy.mean():5.1f} mm; dz median {dz:5.1f} mm; first close at tick {tick:.0f}; "
+            f"closed again: {again}"
         )
 
 

@@ -71,7 +71,7 @@ class ScriptedExpert:
         point = self.plan[self.index]
         # perturb transit, not the last centimetres: demos show recoveries yet still succeed
         distance = float(np.linalg.norm(self.driver.point(state, point.tool) - point.pos))
-        fade = 0.0 if point.precise else min(1.0, distance / max(self.noise_fade, 1e-9))
+        fade = 0.0 if point.precise else self._fade(distance)
         noise = self._noise() * fade
         action = self.driver.action(state, point, noise)
         self.label = self.driver.label(action, noise)
@@ -93,6 +93,10 @@ class ScriptedExpert:
             self.waited += 1
             if self.waited > point.settle:
                 self.index, self.waited = self.index + 1, 0
+
+    def _fade(self, distance: float) -> float:
+        """1 far from a waypoint, falling to 0 over its last ``noise_fade`` metres (0: never)."""
+        return 1.0 if self.noise_fade == 0 else min(1.0, distance / self.noise_fade)
 
     def _noise(self) -> np.ndarray:
         if self.noise <= 0:
