@@ -14,7 +14,15 @@ from .embodiment import (
 )
 from .estop import EStop
 from .loop import ControlLoop, LoopResult
-from .protocols import EpisodeInfo, EpisodicRobot, Policy, Recorder, Robot, Step
+from .protocols import (
+    CommandedRobot,
+    EpisodeInfo,
+    EpisodicRobot,
+    Policy,
+    Recorder,
+    Robot,
+    Step,
+)
 from .recording import MemoryRecorder, RecordedEpisode
 from .safety import SafetyFilter
 from .schedulers import (
@@ -40,6 +48,7 @@ __all__ = [
     "ActionScheduler",
     "AsyncInference",
     "Clock",
+    "CommandedRobot",
     "ControlLoop",
     "EStop",
     "EmbodimentSpec",

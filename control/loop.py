@@ -18,7 +18,15 @@ import numpy as np
 from .async_inference import InferenceDriver, make_inference
 from .clock import Clock, Tick, WallClock
 from .estop import EStop
-from .protocols import EpisodeInfo, EpisodicRobot, Policy, Recorder, Robot, Step
+from .protocols import (
+    CommandedRobot,
+    EpisodeInfo,
+    EpisodicRobot,
+    Policy,
+    Recorder,
+    Robot,
+    Step,
+)
 from .safety import SafetyFilter
 from .schedulers import ActionScheduler, ExecuteNScheduler
 from .timing import LoopStats
@@ -112,7 +120,10 @@ class ControlLoop:
         self.stats = LoopStats()
         self.policy.reset()
         self.scheduler.reset()
-        self.safety.reset()
+        commanded = (
+            self.robot.commanded_action() if isinstance(self.robot, CommandedRobot) else None
+        )
+        self.safety.reset(commanded)
         for guard in (self.watchdog, self.health):
             if guard is not None:
                 guard.reset()

@@ -44,6 +44,18 @@ class EpisodicRobot(Robot, Protocol):
 
 
 @runtime_checkable
+class CommandedRobot(Robot, Protocol):
+    """A robot that knows the goal its actuators hold (a servo arm: what connect wrote).
+
+    The control loop bounds its first command's step from this goal, not from the measured
+    state, so a misread first state cannot make the first command jump."""
+
+    def commanded_action(self) -> np.ndarray | None:
+        """The action the hardware holds now, or None before the first goal."""
+        ...
+
+
+@runtime_checkable
 class Policy(Protocol):
     def reset(self) -> None: ...
 

@@ -20,7 +20,8 @@ class SafetyFilter:
 
     A malformed or non-finite action is replaced by the hold action for the current
     state. Out-of-limit values are clipped. Absolute fields may move at most
-    ``max_step`` from the last applied command (or the measured state at first).
+    ``max_step`` from the last applied command (at first: the goal the robot holds, given
+    to ``reset``, or else the measured state).
     """
 
     def __init__(
@@ -41,8 +42,10 @@ class SafetyFilter:
         self.events: Counter[str] = Counter()
         self._last: np.ndarray | None = None
 
-    def reset(self) -> None:
-        self._last = None
+    def reset(self, reference: np.ndarray | None = None) -> None:
+        """Start a new episode; the first step is bounded from ``reference`` (the goal the
+        robot already holds) when given, else from the first measured state."""
+        self._last = None if reference is None else np.asarray(reference, np.float64).copy()
 
     def filter(self, action: np.ndarray | None, state: np.ndarray) -> np.ndarray:
         """Return the action that may be sent. Never raises on bad policy output."""

@@ -107,7 +107,7 @@ class ServoArm:
                 if tripped:
                     log.warning("bus watchdog had stopped %s (bus silent); cleared", tripped)
                 self._watchdog_armed = False
-                present = self.bus.sync_read("present_position", self._joints)
+                present = self.bus.sync_read_positions(self._joints)
                 self.bus.sync_write("goal_position", present)  # torque on must not jump
                 self.bus.enable_torque(self._joints)
             for camera in self.cameras.values():
@@ -175,6 +175,11 @@ class ServoArm:
             self._watchdog_armed = self.bus.arm_bus_watchdog(self.bus_watchdog_s, self._joints)
         return self._last_command.copy()
 
+    def commanded_action(self) -> np.ndarray | None:
+        """The goal the servos hold (``CommandedRobot``): the loop bounds its first step
+        from it, so a misread first state cannot make the first command jump."""
+        return None if self._last_command is None else self._last_command.copy()
+
     # -- safe stopping ---------------------------------------------------------------
     def park(self, seconds: float = 1.5) -> None:
         """Move to the park pose at the step limit, so cutting torque cannot drop the arm."""
@@ -217,7 +222,7 @@ class ServoArm:
     # -- internals ------------------------------------------------------------------
     def _read_state(self) -> np.ndarray:
         try:
-            present = self.bus.sync_read("present_position", self._joints)
+            present = self.bus.sync_read_positions(self._joints)
         except BusError as exc:
             self._stale_reads += 1
             if self._state is None or self._stale_reads > self.max_stale_reads:

@@ -27,7 +27,7 @@ class LeaderArm:
         self.bus.disable_torque()  # a leader is moved by hand
 
     def read(self) -> np.ndarray:
-        steps = self.bus.sync_read("present_position", self.joints)
+        steps = self.bus.sync_read_positions(self.joints)
         return np.array([self.calibration.motors[j].to_radians(steps[j]) for j in self.joints])
 
     def disconnect(self) -> None:

@@ -209,23 +209,49 @@ class MotorBus:
 
     def sync_read(self, name: str, motors: Iterable[str] | None = None) -> dict[str, int]:
         """One request, one reply per motor in request order; all must answer."""
-        names = list(self.motors if motors is None else motors)
-        reg = self._common_register(name, names)
+        return self.sync_read_many((name,), motors)[name]
+
+    def sync_read_positions(self, motors: Iterable[str] | None = None) -> dict[str, int]:
+        """Present positions, read with the velocity beside them, so no late reply can pass
+        for them (see ``sync_read_many``): measured on the emulator with replies late past
+        the timeout, a ``present_load`` reply (two bytes, like a position) read as the state
+        put every joint at -pi, and the first command of an episode jumped 1.84 rad."""
+        block = self.sync_read_many(("present_position", "present_velocity"), motors)
+        return block["present_position"]
+
+    def sync_read_many(
+        self, registers: Iterable[str], motors: Iterable[str] | None = None
+    ) -> dict[str, dict[str, int]]:
+        """Several registers in one request: the span from the first to the last.
+
+        Also how a read is made unmistakable. A status packet names the motor, not the
+        register, so a late reply to an earlier read can answer this one; the SDK refuses a
+        reply shorter than the span, so a span longer than every other read cannot be
+        answered by one of them (both SDKs keep each reply's bytes in ``data_dict``; the
+        Dynamixel one does not check their length itself)."""
+        names, wanted = list(self.motors if motors is None else motors), list(registers)
+        regs = [self._common_register(r, names) for r in wanted]
+        start = min(r.address for r in regs)
+        length = max(r.address + r.size for r in regs) - start
         ids = [self._motor(m).id for m in names]
-        group = self.sdk.GroupSyncRead(self._port, self._packets, reg.address, reg.size)
+        group = self.sdk.GroupSyncRead(self._port, self._packets, start, length)
         for motor_id in ids:
             group.addParam(motor_id)
 
-        def attempt() -> tuple[int, int, list[int]]:
+        def attempt() -> tuple[int, int, list[list[int]]]:
             result = group.txRxPacket()
             if result == self.sdk.COMM_SUCCESS and not all(
-                group.isAvailable(i, reg.address, reg.size) for i in ids
+                group.isAvailable(i, start, length) and len(group.data_dict[i]) >= length
+                for i in ids
             ):
                 result = self.sdk.COMM_RX_CORRUPT
-            return result, 0, [group.getData(i, reg.address, reg.size) for i in ids]
+            return result, 0, [[group.getData(i, r.address, r.size) for r in regs] for i in ids]
 
-        raw = self._transact(f"sync read {name} from {names}", attempt, None, None)
-        return {m: reg.decode(r) for m, r in zip(names, raw, strict=True)}
+        raw = self._transact(f"sync read {wanted} from {names}", attempt, None, None)
+        return {
+            register: {m: reg.decode(row[k]) for m, row in zip(names, raw, strict=True)}
+            for k, (register, reg) in enumerate(zip(wanted, regs, strict=True))
+        }
 
     def sync_write(self, name: str, values: dict[str, int]) -> None:
         """One broadcast packet; servos do not reply, so this never retries."""
