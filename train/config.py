@@ -69,6 +69,7 @@ class TrainConfig:
     wandb_project: str = "actloop"
     image_size: int = 0  # 0: the policy preset's own
     state_dropout: float = -1.0  # < 0: the policy preset's own (see Backbone._drop_state)
+    random_shift: int = -1  # training pad-and-crop shift in pixels; < 0: the preset's own
     # (noise, time) draws per sample in the diffusion loss; 0: the policy preset's own.
     # Each draw reruns only the DiT, not the trunk: a lower-variance loss for 6-21% a draw.
     noise_draws: int = 0

@@ -68,6 +68,9 @@ def policy_config(cfg: TrainConfig) -> PolicyConfig:
     if cfg.image_size:
         vision = dataclasses.replace(config.vision, image_size=cfg.image_size)
         config = config.replace(vision=vision)
+    if cfg.random_shift >= 0:
+        vision = dataclasses.replace(config.vision, random_shift=cfg.random_shift)
+        config = config.replace(vision=vision)
     if cfg.noise_draws < 0:
         raise ValueError(f"noise_draws must be >= 0 (0 keeps the preset's), got {cfg.noise_draws}")
     if cfg.noise_draws:

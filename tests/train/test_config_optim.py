@@ -124,6 +124,18 @@ def test_state_dropout_reaches_the_policy_config_and_negative_keeps_the_preset()
     assert policy_config(cfg).state_dropout == preset_value
 
 
+def test_random_shift_reaches_the_vision_config_and_negative_keeps_the_preset():
+    from actloop.train.data import policy_config
+
+    cfg = get_preset("cpu-full")
+    preset_value = policy_config(cfg).vision.random_shift
+    assert preset_value > 0  # the small preset shifts, so 0 is a real change
+    cfg.random_shift = 0
+    assert policy_config(cfg).vision.random_shift == 0
+    cfg.random_shift = -1
+    assert policy_config(cfg).vision.random_shift == preset_value
+
+
 def test_noise_draws_reach_the_diffusion_config_and_zero_keeps_the_preset():
     from actloop.train.data import policy_config
 
