@@ -247,7 +247,7 @@ class MotorBus:
                 result = self.sdk.COMM_RX_CORRUPT
             return result, 0, [[group.getData(i, r.address, r.size) for r in regs] for i in ids]
 
-        raw = self._transact(f"sync read {wanted} from {names}", attempt, None, None)
+        raw = self._transact(f"sync read {'+'.join(wanted)} from {names}", attempt, None, None)
         return {
             register: {m: reg.decode(row[k]) for m, row in zip(names, raw, strict=True)}
             for k, (register, reg) in enumerate(zip(wanted, regs, strict=True))
