@@ -17,12 +17,16 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
+import sys
 from functools import partial
+from pathlib import Path
 
 import torch
 from actloop.policies.config import get_preset
 from actloop.policies.vision import VisionEncoder, to_nchw
+
+sys.path.insert(0, str(Path(__file__).parent))
+from policy_latency import median_ms
 
 LAYOUTS = {
     "channels-last (permute, no copy)": lambda f: to_nchw(f, contiguous=False),
@@ -34,15 +38,6 @@ def trunk_and_condition(d_model: int = 128) -> tuple[VisionEncoder, torch.Tensor
     config = get_preset("small")
     encoder = VisionEncoder(config.vision, config.cameras, config.n_obs_steps, d_model)
     return encoder, torch.randn(1, d_model)
-
-
-def time_ms(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -68,9 +63,9 @@ def main() -> None:
     for _ in range(3):  # interleaved rounds, so drift on a shared box hits both alike
         for label, layout in LAYOUTS.items():
             encoder.train()
-            results[label]["train"].append(time_ms(partial(train_step, layout), args.repeats))
+            results[label]["train"].append(median_ms(partial(train_step, layout), args.repeats))
             encoder.eval()
-            results[label]["infer"].append(time_ms(partial(infer, layout), args.repeats * 4))
+            results[label]["infer"].append(median_ms(partial(infer, layout), args.repeats * 4))
     base = {k: statistics.median(v) for k, v in results[next(iter(LAYOUTS))].items()}
     print(f"small vision trunk, {args.threads} threads, medians of 3 interleaved rounds")
     print(
