@@ -4,8 +4,8 @@ Frames arrive NHWC (uint8, as cameras and the zarr store hold them). Permuted to
 without a copy they are channels-last in memory, and PyTorch runs the whole trunk in
 that layout. Random-shift augmentation made a contiguous copy by accident, so only
 shift-free training ran channels-last (and 1.4x slower a step: run D, session 17).
-``VisionEncoder`` now copies in training and not in inference (``to_nchw``), the faster
-layout for each here.
+``VisionEncoder`` now copies in training, where it is faster, and not in inference, where
+the layout makes no difference here (``to_nchw``).
 
 Times, interleaved, a training forward+backward of the trunk at the ``cpu-full`` batch
 (32 samples x 2 cameras) and an inference forward at one sample x 2 cameras:
