@@ -13,7 +13,6 @@ expert closes within 6 mm; a 4 cm cube in 8 cm jaws is missed beyond about 2 cm.
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -22,6 +21,8 @@ from multiprocessing import get_context
 os.environ.setdefault("MUJOCO_GL", "egl")
 
 import numpy as np
+from actloop.control import MemoryRecorder
+from actloop.eval.rollout import Job, RolloutSettings, limit_threads, play_episode
 
 TASK = "panda/pick_place"
 
@@ -42,35 +43,10 @@ def first_close(steps: list) -> dict:
     }
 
 
-@functools.cache
-def env_and_policy(policy_dir: str) -> tuple:
-    """One env and policy per worker process, reused across its episodes."""
-    import torch
-    from actloop.eval.sources import load_policy
-    from actloop.sim import make
-
-    torch.set_num_threads(1)
-    policy = load_policy(policy_dir, TASK)
-    return make(TASK, image_size=policy.config.vision.image_size), policy
-
-
-def run_episode(policy_dir: str, scheduler: str, every: int, options: dict, seed: int) -> dict:
-    import torch
-    from actloop.control import ControlLoop, EpisodeInfo, MemoryRecorder, SimClock, make_scheduler
-
-    env, policy = env_and_policy(policy_dir)
-    torch.manual_seed(seed)  # as actloop eval seeds each episode
-    observation, recorder = env.reset(seed=seed), MemoryRecorder()
-    loop = ControlLoop(
-        env,
-        policy,
-        clock=SimClock(env.spec.dt),
-        scheduler=make_scheduler(scheduler, every=every, **options),
-        recorder=recorder,
-        disconnect_on_exit=False,
-    )
-    info = EpisodeInfo(env.spec.name, observation.instruction, env.spec.control_hz, TASK, seed)
-    result = loop.run(env.max_ticks + 1, episode=info)
+def run_episode(settings: RolloutSettings, seed: int) -> dict:
+    """One episode through ``actloop eval``'s own rollout, with every step recorded."""
+    recorder = MemoryRecorder()
+    result, _, _ = play_episode(settings, Job(TASK, seed - settings.seed_base, seed), recorder)
     return {
         "seed": seed,
         "success": bool(result.success),
@@ -105,10 +81,19 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     options = {k: json.loads(v) for k, v in (o.split("=", 1) for o in args.option)}
+    settings = RolloutSettings(
+        args.policy,
+        [TASK],
+        seed_base=args.seed_base,
+        scheduler=args.scheduler,
+        n_execute=args.every,
+        scheduler_options=options,
+    )
     seeds = range(args.seed_base, args.seed_base + args.episodes)
-    jobs = [(args.policy, args.scheduler, args.every, options, seed) for seed in seeds]
-    with ProcessPoolExecutor(args.workers, mp_context=get_context("spawn")) as pool:
-        rows = list(pool.map(run_episode, *zip(*jobs, strict=True)))
+    with ProcessPoolExecutor(
+        args.workers, mp_context=get_context("spawn"), initializer=limit_threads
+    ) as pool:
+        rows = list(pool.map(run_episode, [settings] * len(seeds), seeds))
     successes = sum(r["success"] for r in rows)
     print(f"{args.policy}: {successes}/{len(rows)} succeeded ({args.scheduler}, {options})")
     summarise(rows)

@@ -30,6 +30,7 @@ class RolloutSettings:
     image_size: int = 0  # 0: the checkpoint's image size or the env default
     scheduler: str = "execute_n"  # a control.schedulers name
     n_execute: int = 8  # ticks between chunk requests: actions run per chunk for execute_n
+    scheduler_options: dict = field(default_factory=dict)  # e.g. temporal_ensemble's k
     max_ticks: int = 0  # 0: the task's own time limit decides (timeout)
     mode: str | None = None
     compile_inference: bool = False  # VLAPolicy checkpoints: compiled vision and sampling
@@ -61,7 +62,7 @@ def run_rollouts(settings: RolloutSettings) -> EvalResult:
             _release_cache()
     else:
         with ProcessPoolExecutor(
-            workers, mp_context=get_context("spawn"), initializer=_limit_threads
+            workers, mp_context=get_context("spawn"), initializer=limit_threads
         ) as pool:
             outcomes = list(pool.map(run_episode, [settings] * len(jobs), jobs))
     _keep_some_videos(outcomes, settings.videos_per_outcome)
@@ -71,30 +72,10 @@ def run_rollouts(settings: RolloutSettings) -> EvalResult:
 
 def run_episode(settings: RolloutSettings, job: Job) -> EpisodeOutcome:
     """One episode in this process; envs and policies are cached per (policy, task)."""
-    from actloop.control import (
-        ControlLoop,
-        EpisodeInfo,
-        MemoryRecorder,
-        SimClock,
-        make_scheduler,
-    )
+    from actloop.control import MemoryRecorder
 
-    env, policy = _cached_env_and_policy(settings, job.task)
-    _seed_policy_noise(job.seed)
-    observation = env.reset(seed=job.seed)
     recorder = MemoryRecorder() if settings.video_dir else None
-    loop = ControlLoop(
-        env,
-        policy,
-        clock=SimClock(env.spec.dt),
-        scheduler=make_scheduler(settings.scheduler, every=settings.n_execute),
-        recorder=recorder,
-        disconnect_on_exit=False,
-    )
-    info = EpisodeInfo(
-        env.spec.name, observation.instruction, env.spec.control_hz, job.task, job.seed
-    )
-    result = loop.run(settings.max_ticks or _time_limit(env), episode=info)
+    result, loop, env = play_episode(settings, job, recorder)
     outcome = EpisodeOutcome(
         job.task,
         job.seed,
@@ -109,6 +90,32 @@ def run_episode(settings: RolloutSettings, job: Job) -> EpisodeOutcome:
             settings, job, recorder.episodes[0], result.success, env.spec.control_hz
         )
     return outcome
+
+
+def play_episode(settings: RolloutSettings, job: Job, recorder=None) -> tuple:
+    """One seeded episode through the ControlLoop exactly as evaluation runs it, for callers
+    that read the recorded steps themselves (benchmarks/grasp_offsets.py).
+    Returns (the loop's result, the loop, the env)."""
+    from actloop.control import ControlLoop, EpisodeInfo, SimClock, make_scheduler
+
+    env, policy = _cached_env_and_policy(settings, job.task)
+    _seed_policy_noise(job.seed)
+    observation = env.reset(seed=job.seed)
+    scheduler = make_scheduler(
+        settings.scheduler, every=settings.n_execute, **settings.scheduler_options
+    )
+    loop = ControlLoop(
+        env,
+        policy,
+        clock=SimClock(env.spec.dt),
+        scheduler=scheduler,
+        recorder=recorder,
+        disconnect_on_exit=False,
+    )
+    info = EpisodeInfo(
+        env.spec.name, observation.instruction, env.spec.control_hz, job.task, job.seed
+    )
+    return loop.run(settings.max_ticks or _time_limit(env), episode=info), loop, env
 
 
 _CACHE: dict[tuple[str, str], tuple] = {}
@@ -193,7 +200,7 @@ def _check_tasks(tasks: list[str]) -> None:
             raise KeyError(unknown_name_message("task", task, known))
 
 
-def _limit_threads() -> None:
+def limit_threads() -> None:
     """Each worker gets one intra-op thread: N workers x N threads thrashes the cores."""
     import torch
 
