@@ -72,7 +72,8 @@ class ScriptedExpert:
         # perturb transit, not the last centimetres: demos show recoveries yet still succeed
         distance = float(np.linalg.norm(self.driver.point(state, point.tool) - point.pos))
         fade = 0.0 if point.precise else self._fade(distance)
-        noise = self._noise() * fade
+        # scaled with the waypoint's speed: the same relative perturbation when moving slowly
+        noise = self._noise() * fade * point.speed
         action = self.driver.action(state, point, noise)
         self.label = self.driver.label(action, noise)
         return ActionChunk(action[None, :], start_tick=0, dt=self.dt)
