@@ -33,11 +33,6 @@ class Waypoint:
 # Grasp slightly above the cube centre so jaw tips clear the table on both robots.
 GRASP_ABOVE_CENTRE = np.array([0.0, 0.0, 0.004])
 RELEASE_ABOVE = np.array([0.0, 0.0, 0.004])
-# Before the grasp the hand pauses above the object until centred within 4 mm, then
-# descends at half speed. The demos so show the wrist camera lining up on the object (a
-# correction a policy can copy from what it sees) and twice the frames of the descent,
-# the phase where a policy's aim error decides the grasp.
-ALIGN_TOLERANCE, ALIGN_SETTLE, DESCENT_SPEED = 0.004, 2, 0.5
 
 
 def object_unmoved(planned: np.ndarray, tolerance: float = 0.015) -> Check:
@@ -85,8 +80,8 @@ def plan_pick_place(goal: dict, lift: float) -> list[Waypoint]:
     start = rise(goal, obj[2] + lift)
     return [
         Waypoint(start.pos, 0.0, tolerance=start.tolerance),
-        Waypoint(obj + up, 0.0, yaw, ALIGN_TOLERANCE, ALIGN_SETTLE, check=unmoved),
-        Waypoint(obj, 0.0, yaw, 0.006, settle=3, speed=DESCENT_SPEED, check=unmoved),
+        Waypoint(obj + up, 0.0, yaw, tolerance=0.01, check=unmoved),
+        Waypoint(obj, 0.0, yaw, tolerance=0.006, settle=3, check=unmoved),
         Waypoint(obj, 1.0, yaw, settle=8),
         Waypoint(obj + up, 1.0, yaw, tolerance=0.015, check=held),
         Waypoint(dest + up, 1.0, yaw, tolerance=0.012, check=held),

@@ -83,3 +83,22 @@ def test_a_shorter_noise_fade_keeps_the_noise_closer_to_the_waypoint():
 def test_a_negative_noise_fade_is_an_error_that_names_it():
     with pytest.raises(ValueError, match="noise_fade"):
         make_expert("panda/reach", noise=0.3, noise_fade=-0.01)
+
+
+def test_injected_noise_shrinks_with_the_waypoint_speed():
+    """The drawer pull runs at half speed; full-size noise there would be twice as large
+    relative to the motion (on a slow descent it bumped cubes and stalled noisy demos)."""
+    env = make("panda/open_drawer", render=False)
+    expert = make_expert("panda/open_drawer", noise=0.3, seed=2)
+    obs, slow = env.reset(2), []
+    while env.termination() is None:
+        action = expert.infer(obs).actions[0]
+        waypoint = expert.plan[expert.index]
+        if waypoint.speed < 1:
+            push = np.linalg.norm(action[:3] - expert.label[:3])
+            slow.append((push, PandaDriver.step * waypoint.speed * np.linalg.norm(expert.ou)))
+        env.send_action(action)
+        obs = env.observe()
+    env.close()
+    assert slow and max(push for push, _ in slow) > 0  # the noise is on while pulling
+    assert all(push <= bound + 1e-12 for push, bound in slow)
