@@ -51,6 +51,17 @@ class EvalConfig:
 
 
 @dataclass
+class GoalCheckConfig:
+    """Stop a run whose goal readout has not begun to localise the target by ``step``
+    (``goal_check.py``); ``restarts`` > 0 starts it again that many times, each with the
+    next seed. ``step`` = 0 turns the check off."""
+
+    step: int = 0
+    max_ratio: float = 0.5  # late-half / early-half mean goal loss allowed at ``step``
+    restarts: int = 0
+
+
+@dataclass
 class TrainConfig:
     name: str = "custom"
     policy: str = "small"  # a VLAPolicy preset
@@ -76,10 +87,11 @@ class TrainConfig:
     data: DataConfig = field(default_factory=DataConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    goal_check: GoalCheckConfig = field(default_factory=GoalCheckConfig)
 
 
 def _preset(name: str, **changes) -> TrainConfig:
-    nested = {k: changes.pop(k) for k in ("data", "optim", "eval") if k in changes}
+    nested = {k: changes.pop(k) for k in ("data", "optim", "eval", "goal_check") if k in changes}
     base = TrainConfig(name=name, out_dir=f"runs/{name}", **changes)
     for key, values in nested.items():
         setattr(base, key, dataclasses.replace(getattr(base, key), **values))
@@ -118,6 +130,8 @@ PRESETS: tuple[TrainConfig, ...] = (
         checkpoint_every=500,
         log_every=50,
         optim={"lr": 1e-3, "warmup_steps": 100, "ema_decay": 0.995},
+        # a stalled goal readout loses the hour (BENCHMARKS.md, session 18)
+        goal_check={"step": 800, "restarts": 2},
     ),
     # A GPU run of the base model, both heads (bf16 autocast, DDP via accelerate).
     _preset(

@@ -9,9 +9,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import sys
 from collections.abc import Sequence
+from pathlib import Path
+
+import torch.distributed as dist
 
 from .config import TrainConfig, get_preset, list_presets
+from .goal_check import GoalReadoutStalled
 from .overrides import add_config_flags, apply_overrides, flags_given, load_override_file
 
 
@@ -48,9 +53,11 @@ def run_training(args: argparse.Namespace) -> int:
     if args.print_config:
         print(json.dumps(dataclasses.asdict(cfg), indent=2))
         return 0
-    from .loop import train
-
-    outcome = train(cfg, resume=args.resume)
+    try:
+        outcome = train_with_restarts(cfg, resume=args.resume)
+    except GoalReadoutStalled as stall:
+        print(f"actloop train: error: {stall}", file=sys.stderr)
+        return 3
     if outcome.is_main:
         loss = outcome.last_metrics.get("loss", float("nan"))
         print(f"trained {outcome.steps} steps; final loss {loss:.4f}")
@@ -58,6 +65,41 @@ def run_training(args: argparse.Namespace) -> int:
         print(f"checkpoints: {outcome.run_dir / 'checkpoints'}")
         print(f"tensorboard: {outcome.run_dir / 'tensorboard'}")
     return 0
+
+
+def train_with_restarts(cfg: TrainConfig, resume: bool = False):
+    """``train``, started again with the next seed when its goal readout stalls, up to
+    ``cfg.goal_check.restarts`` times. Each stalled attempt's files move to
+    ``out_dir/stalled/seed_N`` so that nothing resumes from them and nothing is lost."""
+    from .loop import train
+
+    for attempt in range(cfg.goal_check.restarts + 1):
+        try:
+            return train(cfg, resume=resume and attempt == 0)
+        except GoalReadoutStalled as stall:
+            if attempt == cfg.goal_check.restarts:
+                raise
+            kept = _set_aside(Path(cfg.out_dir), cfg.seed)
+            cfg = dataclasses.replace(cfg, seed=cfg.seed + 1)
+            if _is_main_process():
+                print(f"{stall}\nrestarting with --seed {cfg.seed}; the stalled run is in {kept}")
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _is_main_process() -> bool:
+    return not dist.is_initialized() or dist.get_rank() == 0
+
+
+def _set_aside(run_dir: Path, seed: int) -> Path:
+    target = run_dir / "stalled" / f"seed_{seed}"
+    if _is_main_process():
+        target.mkdir(parents=True, exist_ok=True)
+        for entry in list(run_dir.iterdir()):
+            if entry.name != "stalled":
+                entry.rename(target / entry.name)
+    if dist.is_initialized():
+        dist.barrier()
+    return target
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 from .config import TrainConfig
 from .data import TrainingSetup, prepare
 from .distributed import build_accelerator
+from .goal_check import GoalLossWatch
 from .optim import EMA, build_optimizer, lr_at
 from .periodic_eval import evaluate_checkpoint
 from .sampler import BatchPlan, PlannedBatches, batch_loader
@@ -65,31 +66,36 @@ def train(cfg: TrainConfig, resume: bool = False) -> TrainOutcome:
     batches = PlannedBatches(data.samples, plan, data.transform)
     loader = batch_loader(batches, start, last, cfg.data.num_workers)
     tracker, bar = _progress(cfg, run_dir, start, accelerator.is_main_process)
+    watch = GoalLossWatch(cfg.goal_check.step if start == 0 else 0, cfg.goal_check.max_ratio)
     metrics: dict[str, float] = {}
-    for step, batch in zip(range(start, last), loader, strict=False):
-        lr = lr_at(step, cfg.steps, cfg.optim)
-        batch = to_device(batch, accelerator.device)
-        metrics = train_step(
-            model,
-            batch,
-            optimizer,
-            accelerator,
-            lr=lr,
-            grad_clip=cfg.optim.grad_clip,
-            ema=ema,
-            ema_target=policy,
-        )
-        done = step + 1
-        bar.update(1)
-        if done % cfg.log_every == 0 or done == last:
-            bar.set_postfix(loss=f"{metrics['loss']:.4f}")
-            tracker.log(metrics, done)
-        if done % cfg.checkpoint_every == 0 or done == last:
-            _checkpoint(accelerator, run_dir, cfg, done, policy, optimizer, ema, data)
-        if cfg.eval.every and (done % cfg.eval.every == 0 or done == last):
-            _evaluate(accelerator, run_dir, cfg, done, tracker)
-    bar.close()
-    tracker.close()
+    try:
+        for step, batch in zip(range(start, last), loader, strict=False):
+            lr = lr_at(step, cfg.steps, cfg.optim)
+            batch = to_device(batch, accelerator.device)
+            metrics = train_step(
+                model,
+                batch,
+                optimizer,
+                accelerator,
+                lr=lr,
+                grad_clip=cfg.optim.grad_clip,
+                ema=ema,
+                ema_target=policy,
+            )
+            done = step + 1
+            bar.update(1)
+            watch.observe(done, metrics)
+            if done % cfg.log_every == 0 or done == last:
+                bar.set_postfix(loss=f"{metrics['loss']:.4f}")
+                tracker.log(metrics, done)
+            _report_goal_check(watch.check(done, accelerator.reduce), bar)
+            if done % cfg.checkpoint_every == 0 or done == last:
+                _checkpoint(accelerator, run_dir, cfg, done, policy, optimizer, ema, data)
+            if cfg.eval.every and (done % cfg.eval.every == 0 or done == last):
+                _evaluate(accelerator, run_dir, cfg, done, tracker)
+    finally:  # a stalled goal check raises: its TensorBoard log is still written out
+        bar.close()
+        tracker.close()
     final = _export_final(accelerator, run_dir, policy, ema, data)
     return TrainOutcome(run_dir, final, last, metrics, accelerator.is_main_process, policy)
 
@@ -111,6 +117,11 @@ def _progress(cfg: TrainConfig, run_dir: Path, start: int, is_main: bool):
         dynamic_ncols=True,
     )
     return tracker, bar
+
+
+def _report_goal_check(verdict, bar) -> None:
+    if verdict is not None and not bar.disable:  # rank 0 only
+        bar.write(f"goal readout check passed: {verdict.describe()}")
 
 
 def seed_everything(seed: int) -> None:
