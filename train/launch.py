@@ -18,6 +18,7 @@ import torch.distributed as dist
 from .config import TrainConfig, get_preset, list_presets
 from .goal_check import GoalReadoutStalled
 from .overrides import add_config_flags, apply_overrides, flags_given, load_override_file
+from .state import STATE_FILE, latest_checkpoint
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
@@ -73,6 +74,8 @@ def train_with_restarts(cfg: TrainConfig, resume: bool = False):
     ``out_dir/stalled/seed_N`` so that nothing resumes from them and nothing is lost."""
     from .loop import train
 
+    if resume:
+        cfg = _seed_of_latest_checkpoint(cfg)
     for attempt in range(cfg.goal_check.restarts + 1):
         try:
             return train(cfg, resume=resume and attempt == 0)
@@ -84,6 +87,19 @@ def train_with_restarts(cfg: TrainConfig, resume: bool = False):
             if _is_main_process():
                 print(f"{stall}\nrestarting with --seed {cfg.seed}; the stalled run is in {kept}")
     raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _seed_of_latest_checkpoint(cfg: TrainConfig) -> TrainConfig:
+    """A run that restarted trained on with a later seed; resuming it must use that seed,
+    or the batch plan it continues would not be the one it saved."""
+    checkpoint = latest_checkpoint(Path(cfg.out_dir))
+    if checkpoint is None:
+        return cfg
+    saved = json.loads((checkpoint / STATE_FILE).read_text()).get("config", {})
+    seed = saved.get("seed", cfg.seed)
+    if seed != cfg.seed and _is_main_process():
+        print(f"resuming with --seed {seed}, the seed {checkpoint} was trained with")
+    return dataclasses.replace(cfg, seed=seed)
 
 
 def _is_main_process() -> bool:

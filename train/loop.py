@@ -88,11 +88,11 @@ def train(cfg: TrainConfig, resume: bool = False) -> TrainOutcome:
             if done % cfg.log_every == 0 or done == last:
                 bar.set_postfix(loss=f"{metrics['loss']:.4f}")
                 tracker.log(metrics, done)
-            _report_goal_check(watch.check(done, accelerator.reduce), bar)
             if done % cfg.checkpoint_every == 0 or done == last:
                 _checkpoint(accelerator, run_dir, cfg, done, policy, optimizer, ema, data)
             if cfg.eval.every and (done % cfg.eval.every == 0 or done == last):
                 _evaluate(accelerator, run_dir, cfg, done, tracker)
+            _report_goal_check(watch.check(done, accelerator.reduce), bar)
     finally:  # a stalled goal check raises: its TensorBoard log is still written out
         bar.close()
         tracker.close()

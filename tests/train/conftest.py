@@ -11,9 +11,11 @@ TASK = "panda/reach"
 IMAGE_SIZE = 32  # the tiny policy preset's resolution
 
 
-def collect(path, task: str, episodes: int, image_size: int = IMAGE_SIZE) -> str:
+def collect(
+    path, task: str, episodes: int, image_size: int = IMAGE_SIZE, record_extras: bool = False
+) -> str:
     env, expert = make(task, image_size=image_size), make_expert(task)
-    with EpisodeWriter(str(path)) as writer:
+    with EpisodeWriter(str(path), record_extras=record_extras) as writer:
         for seed in range(episodes):
             observation = env.reset(seed=seed)
             info = EpisodeInfo(
@@ -30,3 +32,10 @@ def collect(path, task: str, episodes: int, image_size: int = IMAGE_SIZE) -> str
 @pytest.fixture(scope="session")
 def reach_store(tmp_path_factory) -> str:
     return collect(tmp_path_factory.mktemp("data") / "reach.zarr", TASK, episodes=3)
+
+
+@pytest.fixture(scope="session")
+def reach_store_with_facts(tmp_path_factory) -> str:
+    """As ``actloop collect`` writes it: with the sim facts the goal readout regresses."""
+    path = tmp_path_factory.mktemp("data") / "reach-facts.zarr"
+    return collect(path, TASK, episodes=2, record_extras=True)

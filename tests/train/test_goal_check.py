@@ -48,7 +48,7 @@ def goal_policy() -> str:
     return GOAL_POLICY
 
 
-def _train(store: str, out, max_ratio: float, restarts: int, policy: str) -> int:
+def _train(store: str, out, max_ratio: float, restarts: int, policy: str, *extra: str) -> int:
     flags = {
         "--preset": "debug",
         "--policy": policy,
@@ -60,14 +60,14 @@ def _train(store: str, out, max_ratio: float, restarts: int, policy: str) -> int
         "--goal_check.max_ratio": str(max_ratio),
         "--goal_check.restarts": str(restarts),
     }
-    return main(["train", *(part for pair in flags.items() for part in pair)])
+    return main(["train", *(part for pair in flags.items() for part in pair), *extra])
 
 
 def test_a_stalled_run_restarts_with_the_next_seed_then_stops(
-    reach_store, goal_policy, tmp_path, capsys
+    reach_store_with_facts, goal_policy, tmp_path, capsys
 ):
     # no real loss falls a millionfold in 4 steps: every attempt stalls
-    assert _train(reach_store, tmp_path, 1e-6, 1, goal_policy) == 3
+    assert _train(reach_store_with_facts, tmp_path, 1e-6, 1, goal_policy) == 3
     output = capsys.readouterr()
     assert "restarting with --seed 1" in output.out
     assert "goal readout has not begun to localise the target" in output.err
@@ -78,11 +78,16 @@ def test_a_stalled_run_restarts_with_the_next_seed_then_stops(
     )
     assert last_attempt["config"]["seed"] == 1
     assert not (tmp_path / "checkpoints" / "step_0000006").exists()  # stopped at the check
+    # resuming the stopped run continues its own seed's batch plan, not the flag's seed 0
+    assert _train(reach_store_with_facts, tmp_path, 1e-6, 0, goal_policy, "--resume") == 0
+    assert "resuming with --seed 1" in capsys.readouterr().out
+    resumed = json.loads((tmp_path / "checkpoints" / "step_0000006" / "state.json").read_text())
+    assert resumed["config"]["seed"] == 1
 
 
 def test_a_learning_run_passes_the_check_and_trains_to_the_end(
-    reach_store, goal_policy, tmp_path, capsys
+    reach_store_with_facts, goal_policy, tmp_path, capsys
 ):
-    assert _train(reach_store, tmp_path, 1e6, 0, goal_policy) == 0
+    assert _train(reach_store_with_facts, tmp_path, 1e6, 0, goal_policy) == 0
     assert "goal readout check passed: train/goal_loss averaged" in capsys.readouterr().out
     assert (tmp_path / "policy").is_dir() and not (tmp_path / "stalled").exists()
