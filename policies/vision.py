@@ -16,6 +16,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .config import VisionConfig
+from .cpu_kernels import use_fast_max_pools
 from .film import add_film, conditioned
 from .grounding import GroundedKeypoints
 from .keypoints import KeypointTokens
@@ -56,6 +57,7 @@ def create_vision_model(config: VisionConfig) -> nn.Module:
             overlay = {"hf_hub_id": config.pretrained}
         kwargs["pretrained_cfg_overlay"] = overlay
     model = timm.create_model(config.model_name, pretrained=pretrained, num_classes=0, **kwargs)
+    use_fast_max_pools(model)
     return batchnorm_to_groupnorm(model) if config.norm == "group" else model
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import nn
+
+from ..cpu_kernels import attention
 
 
 class Attention(nn.Module):
@@ -44,7 +45,7 @@ class Attention(nn.Module):
         )
         if cache is not None:
             k, v = cache.write(at, k, v)
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        y = attention(q, k, v, mask)
         return self.out(y.transpose(1, 2).flatten(2))
 
 
