@@ -1,10 +1,13 @@
-"""Seconds per `cpu-full` training step on the CPU: glibc malloc vs tcmalloc, same run.
+"""Seconds per `cpu-full` training step on the CPU: allocator, kernels and precision, same run.
 
 A CPU step allocates and frees the same large activation buffers every iteration. glibc
 hands big blocks back to the kernel and faults fresh zeroed pages in on the next step;
 tcmalloc keeps them. Each configuration runs in its own process (an allocator can only be
 preloaded at start), on the same demos, batches and seed, timing steps after a warm-up.
-Also times 2 noise draws per sample in the diffusion loss (``--noise_draws``).
+Also times 2 noise draws per sample in the diffusion loss (``--noise_draws``), and the
+CPU kernel routes of ``policies/cpu_kernels.py`` (a channels-last max-pool forward, fp32
+attention under bf16 autocast) against the plain PyTorch ops, in fp32 and in bf16 autocast
+(``--mixed_precision bf16``; worth it only on CPUs with native bf16, AVX512-BF16 or AMX).
 
     MUJOCO_GL=egl python benchmarks/train_step_rate.py [--stores A.zarr B.zarr] [--steps 40]
 
@@ -24,10 +27,13 @@ import time
 from pathlib import Path
 
 TCMALLOC = "libtcmalloc_minimal.so.4"
-CONFIGS = (  # (label, preload tcmalloc, noise draws)
-    ("glibc malloc, 1 draw", False, 1),
-    ("tcmalloc, 1 draw", True, 1),
-    ("tcmalloc, 2 draws", True, 2),
+CONFIGS = (  # (label, preload tcmalloc, noise draws, precision, kernel routes)
+    ("glibc, fp32, plain ops", False, 1, "no", "plain"),
+    ("tcmalloc, fp32, plain ops", True, 1, "no", "plain"),
+    ("tcmalloc, fp32, 2 draws", True, 2, "no", "plain"),
+    ("tcmalloc, fp32, routed", True, 1, "no", "routed"),
+    ("tcmalloc, bf16, plain ops", True, 1, "bf16", "plain"),
+    ("tcmalloc, bf16, routed", True, 1, "bf16", "routed"),
 )
 
 
@@ -39,7 +45,23 @@ def find_tcmalloc() -> str | None:
     return paths[0] if paths else None
 
 
-def time_steps(stores: list[str], draws: int, warmup: int, steps: int) -> float:
+def use_plain_ops(policy) -> None:
+    """The baseline: PyTorch's own max-pool and attention in place of the routed ones."""
+    from actloop.policies.cpu_kernels import FastMaxPool2d
+    from actloop.policies.heads import layers
+    from torch import nn
+    from torch.nn import functional as F
+
+    for module in policy.modules():
+        for name, child in module.named_children():
+            if isinstance(child, FastMaxPool2d):
+                plain = nn.MaxPool2d(child.kernel_size, child.stride, child.padding,
+                                     child.dilation, ceil_mode=child.ceil_mode)  # fmt: skip
+                setattr(module, name, plain)
+    layers.attention = lambda q, k, v, mask=None: F.scaled_dot_product_attention(q, k, v, mask)
+
+
+def time_steps(args) -> float:
     """Seconds per step of the real train step (batch assembly included), after warm-up."""
     from actloop.train.config import get_preset
     from actloop.train.data import prepare
@@ -50,10 +72,13 @@ def time_steps(stores: list[str], draws: int, warmup: int, steps: int) -> float:
     from actloop.train.step import LossModule, train_step
 
     cfg = get_preset("cpu-full")
-    cfg.data.stores, cfg.noise_draws = stores, draws
-    accelerator = build_accelerator(cfg.mixed_precision)
+    cfg.data.stores, cfg.noise_draws = args.stores, args.draws
+    accelerator = build_accelerator(args.precision)
     seed_everything(cfg.seed)
     data = prepare(cfg)
+    if args.kernels == "plain":
+        use_plain_ops(data.policy)
+    warmup, steps = args.warmup, args.steps
     model = LossModule(data.policy)
     optimizer = build_optimizer(model, cfg.optim)
     ema = EMA(data.policy, cfg.optim.ema_decay)
@@ -71,12 +96,14 @@ def time_steps(stores: list[str], draws: int, warmup: int, steps: int) -> float:
     return (time.perf_counter() - started) / steps
 
 
-def run_config(stores: list[str], preload: str | None, draws: int, args) -> float:
+def run_config(stores: list[str], preload: str | None, config: tuple, args) -> float:
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
     env.pop("LD_PRELOAD", None)
     if preload:
         env["LD_PRELOAD"] = preload
+    _, _, draws, precision, kernels = config
     command = [sys.executable, __file__, "--child", "--draws", str(draws), "--stores", *stores]
+    command += ["--precision", precision, "--kernels", kernels]
     command += ["--steps", str(args.steps), "--warmup", str(args.warmup)]
     out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])["seconds_per_step"]
@@ -96,10 +123,12 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--draws", type=int, default=1)
+    parser.add_argument("--precision", default="no", help=argparse.SUPPRESS)
+    parser.add_argument("--kernels", default="routed", help=argparse.SUPPRESS)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        rate = time_steps(args.stores, args.draws, args.warmup, args.steps)
+        rate = time_steps(args)
         print(json.dumps({"seconds_per_step": rate}))
         return
     tcmalloc = find_tcmalloc()
@@ -107,12 +136,11 @@ def main() -> None:
         sys.exit("tcmalloc not found: apt-get install libtcmalloc-minimal4")
     with tempfile.TemporaryDirectory() as folder:
         stores = args.stores or collect_demos(Path(folder))
-        rates = {label: run_config(stores, tcmalloc if tc else None, d, args)
-                 for label, tc, d in CONFIGS}  # fmt: skip
+        rates = {c[0]: run_config(stores, tcmalloc if c[1] else None, c, args) for c in CONFIGS}
     base = rates[CONFIGS[0][0]]
     print(f"cpu-full, batch 32, {args.threads} threads, {args.steps} steps after {args.warmup}")
     for label, seconds in rates.items():
-        print(f"  {label:22s}: {seconds:6.3f} s/step  ({base / seconds:4.2f}x glibc, 1 draw)")
+        print(f"  {label:26s}: {seconds:6.3f} s/step  ({base / seconds:4.2f}x the first)")
 
 
 if __name__ == "__main__":
