@@ -59,6 +59,16 @@ def test_resume_matches_straight_run_exactly(runs):
     assert any(not torch.equal(before[n], straight[n]) for n in straight)  # it did train
 
 
+def test_resume_is_exact_under_cpu_bf16_autocast(reach_store, tmp_path):
+    bf16 = ("--mixed_precision", "bf16")
+    assert _train(reach_store, tmp_path / "straight", 4, *bf16) == 0
+    assert _train(reach_store, tmp_path / "resumed", 4, "--stop_at", "2", *bf16) == 0
+    assert _train(reach_store, tmp_path / "resumed", 4, "--resume", *bf16) == 0
+    straight, resumed = _weights(tmp_path / "straight", 4), _weights(tmp_path / "resumed", 4)
+    assert all(torch.equal(straight[n], resumed[n]) for n in straight)
+    assert all(w.dtype == torch.float32 for w in straight.values())  # autocast, fp32 weights
+
+
 def test_optimizer_and_ema_match_too(runs):
     for name in ("optimizer.safetensors", "ema.safetensors"):
         a = load_file(str(runs / "straight" / "checkpoints" / "step_0000004" / name))
