@@ -75,7 +75,8 @@ class TrainConfig:
     checkpoint_every: int = 1000
     keep_checkpoints: int = 2
     log_every: int = 50
-    mixed_precision: str = "auto"  # auto: bf16 on CUDA, off on CPU; or "no" / "bf16" / "fp16"
+    # auto: bf16 autocast where native (CUDA, AVX512-BF16/AMX CPUs); or "no"/"bf16"/"fp16"
+    mixed_precision: str = "auto"
     wandb: bool = False
     wandb_project: str = "actloop"
     image_size: int = 0  # 0: the policy preset's own

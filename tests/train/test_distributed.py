@@ -51,3 +51,16 @@ def test_two_gloo_processes_end_with_identical_weights(reach_store, tmp_path):
         "rng_rank1.json",
         "rng_rank1.safetensors",
     }
+
+
+def test_auto_precision_is_bf16_only_where_the_cpu_runs_it_natively(monkeypatch):
+    from actloop.train import distributed
+
+    assert distributed.mixed_precision_for("no") == "no"
+    assert distributed.mixed_precision_for("bf16") == "bf16"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    native = distributed.cpu_has_native_bf16()
+    assert distributed.mixed_precision_for("auto") == ("bf16" if native else "no")
+    for probe in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"):
+        monkeypatch.setattr(torch.cpu, probe, lambda: False, raising=False)
+    assert distributed.mixed_precision_for("auto") == "no"
