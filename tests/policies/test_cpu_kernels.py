@@ -30,6 +30,14 @@ def test_fast_max_pool_matches_outputs_and_gradients(shape, kernel, stride, padd
     assert got.is_contiguous()
 
 
+def test_fast_max_pool_breaks_ties_like_the_plain_one():
+    # after a ReLU most windows hold tied zeros; the gradient must land where plain's does
+    x = torch.relu(torch.randn(4, 16, 24, 24)).round().requires_grad_(True)
+    (expected,) = torch.autograd.grad(nn.MaxPool2d(3, 2, 1)(x).sum(), x)
+    (got,) = torch.autograd.grad(FastMaxPool2d(3, 2, 1)(x).sum(), x)
+    assert torch.equal(got, expected)
+
+
 def test_fast_max_pool_passes_channels_last_and_3d_inputs_through():
     pool = FastMaxPool2d(2)
     image = torch.randn(2, 4, 8, 8).contiguous(memory_format=torch.channels_last)
