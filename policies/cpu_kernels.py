@@ -48,7 +48,7 @@ class FastMaxPool2d(nn.MaxPool2d):
         if not usable or x.is_contiguous(memory_format=torch.channels_last):
             return super().forward(x)
         pair = nn.modules.utils._pair
-        settings = (self.kernel_size, self.stride or self.kernel_size, self.padding, self.dilation)
+        settings = (self.kernel_size, self.stride, self.padding, self.dilation)
         kernel, stride, padding, dilation = (list(pair(s)) for s in settings)
         return _ChannelsLastForwardMaxPool.apply(
             x, kernel, stride, padding, dilation, self.ceil_mode
